@@ -1,0 +1,103 @@
+"""Events the step loop streams to its consumers: small frozen facts, in the order they happened.
+
+Times are seconds of audio since the stream started, counted at the model's input (one step is
+one 80 ms frame); the model's own delay is not taken out here.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class ItemState(enum.Enum):
+    """Where one batch item stands in its end-of-stream sequence."""
+
+    STREAMING = "streaming"  # input is still flowing
+    INPUT_ENDED = "input ended"  # input is over; STT flushes its delay, Hibiki got its end-of-input step
+    EOS_REACHED = "eos reached"  # finished: Hibiki sampled EOS, or STT flushed all of its input
+    EOS_MISSING = "eos missing"  # Hibiki never sampled EOS within the tail bound; stopped anyway
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    model: str
+    model_type: str
+    device: str
+    dtype: str
+    batch_size: int
+    cfg_coef: float
+    sample_rate: int
+    frame_size: int
+    speaks: bool  # the model produces speech (Hibiki)
+
+
+@dataclass(frozen=True)
+class TextDecoded:
+    """A visible text piece (not padding, not a word boundary); spaces are already restored."""
+
+    item: int
+    step: int
+    time: float
+    token: int
+    text: str
+
+
+@dataclass(frozen=True)
+class StepTimed:
+    step: int
+    encode_ms: float
+    lm_ms: float
+    decode_ms: float
+    total_ms: float
+    audio_time: float  # seconds of input audio processed once this step is done
+
+
+@dataclass(frozen=True)
+class ItemStateChanged:
+    item: int
+    step: int
+    state: ItemState
+
+
+@dataclass(frozen=True)
+class EosTooEarly:
+    """The model sampled EOS before its input ended; ignored, as moshi's script does."""
+
+    item: int
+    step: int
+
+
+@dataclass(frozen=True, eq=False)
+class SpeechDecoded:
+    item: int
+    step: int
+    pcm: np.ndarray = field(repr=False)  # float32 mono samples at the model's sample rate
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    steps: int  # steps that produced output, as moshi's script counts them
+    audio_seconds: float  # input audio fed to the model, padding and tail included
+    wall_seconds: float
+    stopped: bool  # ended by stop() rather than by the end of its input
+
+    @property
+    def ms_per_step(self) -> float:
+        return 1000.0 * self.wall_seconds / self.steps if self.steps else 0.0
+
+    @property
+    def real_time_factor(self) -> float:
+        """Processing time over audio time: below 1 keeps up with real time."""
+        return self.wall_seconds / self.audio_seconds if self.audio_seconds else 0.0
+
+
+@dataclass(frozen=True)
+class EngineFailed:
+    message: str
+    traceback: str = field(default="", repr=False)
+
+
+Event = (SessionStarted | TextDecoded | StepTimed | ItemStateChanged | EosTooEarly
+         | SpeechDecoded | SessionEnded | EngineFailed)

@@ -1,0 +1,88 @@
+"""A microphone as a stream of model frames, through sounddevice (PortAudio).
+
+sounddevice is imported only when a microphone is opened: without the PortAudio library
+(`libportaudio2`) the rest of captty still works, and this says how to install it.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator
+
+import numpy as np
+
+from .errors import CapttyError
+
+PORTAUDIO_HINT = ("the PortAudio library is missing: install it (Debian/Ubuntu: "
+                  "`sudo apt install libportaudio2`, macOS: `brew install portaudio`)")
+NO_DEVICE_HINT = ("no audio input device here (on a remote GPU box, replay a file with "
+                  "`captty replay FILE`)")
+
+
+def import_sounddevice():
+    try:
+        import sounddevice
+    except OSError:
+        raise CapttyError(PORTAUDIO_HINT) from None
+    return sounddevice
+
+
+class MicrophoneSource:
+    """Frames of `frame_size` mono samples at `sample_rate` from an input device.
+
+    PortAudio calls back on its own thread; blocks are handed to the event loop without
+    blocking it. `overflows` counts blocks PortAudio reported as overflowed, `dropped` frames
+    the consumer was too slow to take (the queue holds `max_frames`).
+    """
+
+    def __init__(self, device: int | str | None = None, sample_rate: int = 24000,
+                 frame_size: int = 1920, max_frames: int = 250):
+        self.device = device
+        self.sample_rate = sample_rate
+        self.frame_size = frame_size
+        self.max_frames = max_frames
+        self.overflows = 0
+        self.dropped = 0
+        self.level = 0.0  # RMS of the last block, for a level meter
+        self._stream = None
+
+    def _open(self, loop: asyncio.AbstractEventLoop, frames: asyncio.Queue):
+        sd = import_sounddevice()
+
+        def callback(indata, n, time_info, status):
+            if status.input_overflow:
+                self.overflows += 1
+            block = indata[:, 0].copy()  # the first channel, as moshi's script takes
+            self.level = float(np.sqrt(np.mean(block * block))) if block.size else 0.0
+            loop.call_soon_threadsafe(self._put, frames, block)
+
+        try:
+            stream = sd.InputStream(device=self.device, channels=1, samplerate=self.sample_rate,
+                                    blocksize=self.frame_size, dtype="float32", callback=callback)
+        except (sd.PortAudioError, ValueError) as e:
+            text = str(e)
+            if "No input device" in text or "Invalid device" in text or "Error querying" in text:
+                raise CapttyError(NO_DEVICE_HINT) from None
+            raise CapttyError(f"cannot open the microphone: {text}") from None
+        stream.start()
+        return stream
+
+    def _put(self, frames: asyncio.Queue, block: np.ndarray) -> None:
+        if frames.qsize() >= self.max_frames:
+            self.dropped += 1
+            return
+        frames.put_nowait(block)
+
+    async def __aiter__(self) -> AsyncIterator[np.ndarray]:
+        frames: asyncio.Queue[np.ndarray] = asyncio.Queue()
+        self._stream = self._open(asyncio.get_running_loop(), frames)
+        try:
+            while True:
+                yield await frames.get()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+            self._stream = None

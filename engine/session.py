@@ -1,0 +1,209 @@
+"""A streaming session: a source of frames in, the step loop on its own thread, events out.
+
+    async with Session(model, source) as session:
+        async for event in session.events():
+            ...
+
+The model thread lives as long as the session; it owns the streaming state. Frames reach it
+through a bounded hand-off (the source is not read further ahead than `max_queued_frames`), and
+its events come back to the event loop once per step.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+import traceback
+from typing import AsyncIterator
+
+import numpy as np
+import torch
+
+from .checkpoint import LoadedModel
+from .errors import CapttyError
+from .events import EngineFailed, Event, SessionEnded, SessionStarted
+from .framing import Framer
+from .step_loop import StepLoop
+
+log = logging.getLogger(__name__)
+
+_END, _ABORT = object(), object()
+SEED = 4242  # moshi's run_inference seeds everything with it
+
+
+class Session:
+    def __init__(self, model: LoadedModel, source: AsyncIterator[np.ndarray], *,
+                 batch_size: int = 1, cfg_coef: float = 1.0, max_tail_seconds: float = 30.0,
+                 lm_gen_overrides: dict | None = None, seed: int | None = SEED,
+                 max_queued_frames: int = 16):
+        self.model = model
+        self.source = source
+        self.batch_size = batch_size
+        self.cfg_coef = cfg_coef
+        self.max_tail_seconds = max_tail_seconds
+        self.lm_gen_overrides = lm_gen_overrides
+        self.seed = seed
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._credits = asyncio.Semaphore(max_queued_frames)
+        self._events: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._feeder: asyncio.Task | None = None
+        self._stopping = False
+        self._graceful = True
+
+    # --- the asyncio side -------------------------------------------------------------------
+
+    async def __aenter__(self) -> "Session":
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._thread and self._thread.is_alive():
+            self.abort()
+        await self.wait_closed()
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="captty-model", daemon=True)
+        self._thread.start()
+        self._feeder = asyncio.create_task(self._feed(), name="captty-feeder")
+        self._feeder.add_done_callback(self._fed)
+
+    def _fed(self, task: asyncio.Task) -> None:
+        if task.cancelled():  # stop() or abort(): tell the model thread which
+            self._inbox.put(_END if self._graceful else _ABORT)
+
+    async def _feed(self) -> None:
+        try:
+            async for frame in self.source:
+                if self._stopping:
+                    break
+                await self._credits.acquire()
+                self._inbox.put(frame)
+        except CapttyError as e:
+            self._inbox.put(_ABORT)
+            self._post([EngineFailed(str(e))])
+            return
+        except Exception as e:  # a broken source: report it, keep what was transcribed
+            self._inbox.put(_ABORT)
+            self._post([EngineFailed(f"the audio source failed: {e}", traceback.format_exc())])
+            return
+        self._inbox.put(_END)
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Every event, in order, until `SessionEnded` or `EngineFailed` (the last one yielded)."""
+        while True:
+            batch = await self._events.get()
+            for event in batch:
+                yield event
+                if isinstance(event, (SessionEnded, EngineFailed)):
+                    return
+
+    def stop(self) -> None:
+        """End the input now; what is in flight is still transcribed (STT flushes its delay)."""
+        self._stopping = True
+        if self._feeder and not self._feeder.done():
+            self._feeder.cancel()
+
+    def abort(self) -> None:
+        """Stop after the current step, without flushing."""
+        self._stopping = True
+        self._graceful = False
+        if self._feeder and not self._feeder.done():
+            self._feeder.cancel()
+        else:
+            self._inbox.put(_ABORT)
+
+    async def wait_closed(self) -> None:
+        if self._feeder:
+            try:
+                await self._feeder
+            except asyncio.CancelledError:
+                pass
+        if self._thread:
+            await asyncio.to_thread(self._thread.join)
+
+    def _post(self, events: list[Event]) -> None:
+        """From any thread: hand a step's events to the event loop."""
+        try:
+            self._loop.call_soon_threadsafe(self._events.put_nowait, events)
+        except RuntimeError:  # the event loop is closed; nobody is listening any more
+            pass
+
+    # --- the model thread ---------------------------------------------------------------------
+
+    def _next_frame(self):
+        item = self._inbox.get()
+        if item is not _END and item is not _ABORT:
+            self._loop.call_soon_threadsafe(self._credits.release)
+        return item
+
+    def _run(self) -> None:
+        try:
+            with torch.no_grad():
+                self._steps()
+        except CapttyError as e:
+            self._post([EngineFailed(str(e))])
+        except torch.cuda.OutOfMemoryError:
+            self._post([EngineFailed("the GPU ran out of memory (try a smaller --batch-size)",
+                                     traceback.format_exc())])
+        except Exception as e:
+            self._post([EngineFailed(f"the model step failed: {type(e).__name__}: {e}",
+                                     traceback.format_exc())])
+
+    def _steps(self) -> None:
+        model = self.model
+        if self.seed is not None:
+            torch.manual_seed(self.seed)
+            if torch.cuda.is_available():
+                torch.cuda.manual_seed_all(self.seed)
+        loop = StepLoop(model, self.batch_size, self.cfg_coef, self.lm_gen_overrides)
+        stt = model.model_type == "stt"
+        stt_config = model.info.stt_config if stt else {}
+        sr = model.sample_rate
+        pad_left = int(stt_config.get("audio_silence_prefix_seconds", 0.0) * sr)
+        pad_right = int((stt_config.get("audio_delay_seconds", 0.0) + 1.0) * sr) if stt else 0
+        framer = Framer(model.frame_size, pad_left)
+        started = time.perf_counter()
+        self._post([SessionStarted(model.name, model.model_type, str(model.device),
+                                   str(model.dtype).removeprefix("torch."), self.batch_size,
+                                   self.cfg_coef, sr, model.frame_size, model.speaks)])
+        aborted = False
+        with loop.streaming():
+            while True:
+                item = self._next_frame()
+                if item is _END or item is _ABORT:
+                    aborted = item is _ABORT
+                    break
+                for frame in framer.push(item):
+                    self._post(loop.feed(frame))
+            if not aborted:
+                if stt:
+                    self._post(loop.end_input())
+                for frame in framer.finish(pad_right):
+                    self._post(loop.feed(frame))
+                if stt:
+                    self._post(loop.finish())
+                elif self.model.model_type == "hibiki":
+                    self._tail(loop)
+                else:
+                    self._post(loop.end_input() + loop.finish())
+        wall = time.perf_counter() - started
+        self._post([SessionEnded(loop.steps_out, loop.frames_in * model.frame_size / sr, wall,
+                                 stopped=aborted or self._stopping)])
+
+    def _tail(self, loop: StepLoop) -> None:
+        """Hibiki: the end-of-input step, then silence until every item samples EOS."""
+        self._post(loop.end_input())
+        max_steps = int(self.max_tail_seconds * self.model.mimi.frame_rate)
+        for i in range(max_steps):
+            self._post(loop.feed_tail(end_of_input=i == 0))
+            if loop.finished:
+                return
+            if not self._inbox.empty() and self._inbox.get() is _ABORT:
+                return
+        log.warning("no EOS after %.0f s of tail: stopping", self.max_tail_seconds)
+        self._post(loop.give_up())

@@ -1,0 +1,91 @@
+"""The command line as a user meets it: transcript on stdout, one clear line for bad input."""
+import sphn
+import numpy as np
+import pytest
+import torch
+
+from conftest import DEMO_EN, DEMO_FR, TINY_HIBIKI, TINY_STT, captty
+from engine_run import run
+
+
+def assert_one_clear_line(result, *fragments):
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("captty: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_run_prints_the_transcript_on_stdout_and_stats_on_stderr(tiny_stt):
+    result = captty("run", DEMO_EN, "--model", TINY_STT)
+    assert result.returncode == 0, result.stderr
+    expected = run(tiny_stt, DEMO_EN).text[0].strip()
+    assert expected and result.stdout == expected + "\n"
+    assert "ms/step" in result.stderr and "real-time factor" in result.stderr
+    # one step per whole frame of the padded input: 1 s of prefix, 0.5 s of delay + 1 s of flush
+    samples = sphn.read(str(DEMO_EN))[0].shape[1]
+    assert f"processed {(samples + 24000 + 36000) // 1920} steps" in result.stderr
+
+
+def test_demo_runs_offline_and_says_the_model_is_untrained():
+    result = captty("demo", env={"HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+    assert "untrained" in result.stderr and "captty run --hf-repo kyutai/stt-1b-en_fr" in result.stderr
+
+
+def test_hibiki_writes_one_wav_per_batch_item(tmp_path):
+    out = tmp_path / "translated.wav"
+    result = captty("run", DEMO_FR, out, "--model", TINY_HIBIKI, "--batch-size", "2",
+                    "--cfg-coef", "3", "--max-tail", "1")
+    assert result.returncode == 0, result.stderr
+    for i in range(2):
+        pcm, rate = sphn.read(str(tmp_path / f"translated-{i}.wav"))
+        assert rate == 24000 and pcm.shape[1] > 24000 * 4  # about as long as the input
+        assert np.abs(pcm).max() > 0
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("make,args,fragments", [
+    (None, ["missing.wav"], ["missing.wav", "no such file"]),
+    ("text", ["notes.wav"], ["not an audio file"]),
+    ("empty", ["empty.wav"], ["not an audio file"]),
+])
+def test_bad_input_files(tmp_path, make, args, fragments):
+    path = tmp_path / args[0]
+    if make == "text":
+        path.write_text("not audio\n" * 50)
+    elif make == "empty":
+        path.write_bytes(b"")
+    result = captty("run", path, "--model", TINY_STT)
+    assert_one_clear_line(result, *fragments)
+
+
+def test_folder_without_config(tmp_path):
+    result = captty("run", DEMO_EN, "--model", tmp_path)
+    assert_one_clear_line(result, "no config.json")
+
+
+def test_unknown_model_name():
+    result = captty("run", DEMO_EN, "--model", "not-a-model")
+    assert_one_clear_line(result, "neither a checkpoint folder nor a hub repository")
+
+
+def test_repository_that_cannot_be_fetched_offline():
+    result = captty("run", DEMO_EN, "--hf-repo", "kyutai/no-such-model-here",
+                    env={"HF_HUB_OFFLINE": "1"})
+    assert_one_clear_line(result, "cannot fetch 'kyutai/no-such-model-here'", "--model PATH")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_asked_for_where_there_is_none():
+    result = captty("run", DEMO_EN, "--model", TINY_STT, "--device", "cuda")
+    assert_one_clear_line(result, "no CUDA GPU")
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = captty("--debug", "run", tmp_path / "missing.wav", "--model", TINY_STT)
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "no such file" in result.stderr

@@ -1,0 +1,133 @@
+"""The `captty` command line."""
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_MODEL = ASSETS / "models" / "tiny-stt"
+DEMO_AUDIO = ASSETS / "audio" / "demo-en.wav"
+
+log = logging.getLogger("captty")
+
+
+def model_options(f):
+    """The model options of moshi's run_inference.py, plus --model."""
+    from engine.checkpoint import DEFAULT_REPO
+
+    options = [
+        click.option("--model", "model", metavar="PATH_OR_REPO",
+                     help="A local checkpoint folder (laid out like a hub repository) or a hub "
+                          "repository; overrides --hf-repo."),
+        click.option("--hf-repo", default=DEFAULT_REPO, show_default=True,
+                     help="Hub repository to take the model from."),
+        click.option("--moshi-weight", help="Local file (or hf://repo/file) of the LM weights."),
+        click.option("--mimi-weight", help="Local file (or hf://repo/file) of the Mimi weights."),
+        click.option("--tokenizer", help="Local file (or hf://repo/file) of the text tokenizer."),
+        click.option("--config", "--lm-config", "config", help="The model config as a json file."),
+        click.option("--device", default="auto", show_default=True,
+                     help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N."),
+        click.option("--half", is_flag=True, help="float16 instead of bfloat16 (older GPUs)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def spec_from(kwargs):
+    from engine import ModelSpec
+
+    return ModelSpec(model=kwargs.pop("model"), hf_repo=kwargs.pop("hf_repo"),
+                     moshi_weight=kwargs.pop("moshi_weight"), mimi_weight=kwargs.pop("mimi_weight"),
+                     tokenizer=kwargs.pop("tokenizer"), config=kwargs.pop("config"),
+                     device=kwargs.pop("device"), half=kwargs.pop("half"))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+def cli(debug: bool, quiet: bool) -> None:
+    """captty: live speech transcription and translation with Kyutai's streaming models."""
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="captty: %(message)s", stream=sys.stderr)
+
+
+@cli.command()
+@click.argument("infile", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("outfile", required=False, type=click.Path(dir_okay=False, path_type=str))
+@model_options
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Batch size (moshi's default: 8 for models that speak, 1 for text-only ones).")
+@click.option("--cfg-coef", type=float, default=1.0, show_default=True,
+              help="Classifier-free guidance coefficient (Hibiki).")
+@click.option("--max-tail", type=click.FloatRange(min=0.0), default=30.0, show_default=True,
+              help="Hibiki: seconds of silence to wait for EOS after the input ends.")
+def run(infile: str, outfile: str | None, batch_size: int | None, cfg_coef: float,
+        max_tail: float, **kwargs) -> None:
+    """Transcribe (or translate) INFILE; text on stdout, speech to OUTFILE (WAV) for Hibiki."""
+    _run(spec_from(kwargs), infile, outfile, batch_size, cfg_coef, max_tail)
+
+
+def _run(spec, infile, outfile, batch_size, cfg_coef, max_tail):
+    from engine import FileSource, load_model
+    from tui.headless import report, transcribe_file
+
+    FileSource(infile).close()  # a bad input file fails before the model is loaded
+    model = load_model(spec)
+    if batch_size is None:
+        batch_size = 8 if model.speaks else 1
+    log.info("running %s (%s, %s, %s) on %s with batch size %d", model.name, model.model_type,
+             model.device, str(model.dtype).removeprefix("torch."), infile, batch_size)
+    result = transcribe_file(model, infile, outfile, batch_size=batch_size, cfg_coef=cfg_coef,
+                             max_tail_seconds=max_tail)
+    report(result)
+    if result.interrupted:
+        raise KeyboardInterrupt
+
+
+@cli.command()
+def demo() -> None:
+    """Run the bundled tiny model on the bundled recording (no network needed)."""
+    from engine import ModelSpec
+
+    click.echo("captty demo: the bundled model is tiny and untrained (random weights), so the text "
+               "below is noise. It shows the pipeline at work, not a transcription.", err=True)
+    _run(ModelSpec(model=str(DEMO_MODEL), device="cpu"), str(DEMO_AUDIO), None, 1, 1.0, 30.0)
+    click.echo("captty demo: to transcribe for real (downloads a Kyutai model, a GPU helps):\n"
+               f"  captty run --hf-repo kyutai/stt-1b-en_fr {DEMO_AUDIO}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one clear line and a non-zero exit for errors; tracebacks with --debug."""
+    from engine import CapttyError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="captty", standalone_mode=False)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (KeyboardInterrupt, click.Abort):
+        print("captty: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except CapttyError as e:
+        if debug:
+            raise
+        print(f"captty: {e}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as e:
+        if debug:
+            raise
+        print(f"captty: internal error: {type(e).__name__}: {e} (run with --debug for details)",
+              file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

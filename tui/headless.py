@@ -1,0 +1,97 @@
+"""The headless run: a file through a session, the transcript on stdout, stats on stderr."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import dataclass, field
+
+from engine import (CapttyError, EngineFailed, EosTooEarly, FileSource, ItemState, ItemStateChanged,
+                    LoadedModel, Session, SessionEnded, StepTimed)
+from engine.sinks import Sink, TextPrinter, WavWriter
+
+log = logging.getLogger("captty")
+
+
+@dataclass
+class RunResult:
+    ended: SessionEnded | None = None
+    failure: EngineFailed | None = None
+    interrupted: bool = False
+    step_ms: list[float] = field(default_factory=list)
+    states: dict[int, ItemState] = field(default_factory=dict)
+
+
+async def run_file(model: LoadedModel, source: FileSource, sinks: list[Sink], *, batch_size: int,
+                   cfg_coef: float, max_tail_seconds: float) -> RunResult:
+    """Stream `source` through the model into `sinks`; Ctrl-C stops after the current step."""
+    result = RunResult()
+    loop = asyncio.get_running_loop()
+    session = Session(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
+                      max_tail_seconds=max_tail_seconds)
+
+    def interrupt() -> None:
+        result.interrupted = True
+        session.abort()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+        pass
+    try:
+        async with session:
+            async for event in session.events():
+                for sink in sinks:
+                    sink.handle(event)
+                if isinstance(event, StepTimed):
+                    result.step_ms.append(event.total_ms)
+                elif isinstance(event, ItemStateChanged):
+                    result.states[event.item] = event.state
+                    if event.state == ItemState.EOS_MISSING:
+                        log.warning("item %d never sampled EOS: its output may be cut short", event.item)
+                elif isinstance(event, EosTooEarly):
+                    log.warning("EOS sampled too early (item %d, step %d)", event.item, event.step)
+                elif isinstance(event, SessionEnded):
+                    result.ended = event
+                elif isinstance(event, EngineFailed):
+                    result.failure = event
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError):
+            pass
+        for sink in sinks:
+            sink.close()
+    return result
+
+
+def report(result: RunResult, stream=None) -> None:
+    """The end-of-run figures on stderr: steps, ms/step and the real-time factor."""
+    stream = stream or sys.stderr
+    ended = result.ended
+    if ended is None or not ended.steps:
+        return
+    steps = sorted(result.step_ms)
+    p50 = steps[len(steps) // 2] if steps else 0.0
+    rtf = ended.real_time_factor
+    speed = f", {1 / rtf:.1f}x real time" if rtf else ""
+    print(f"captty: processed {ended.steps} steps in {ended.wall_seconds:.1f}s, "
+          f"{ended.ms_per_step:.2f} ms/step (p50 {p50:.2f}), {ended.audio_seconds:.1f}s of audio fed, "
+          f"real-time factor {rtf:.3f}{speed}", file=stream)
+
+
+def transcribe_file(model: LoadedModel, infile: str, outfile: str | None, *, batch_size: int,
+                    cfg_coef: float, max_tail_seconds: float) -> RunResult:
+    source = FileSource(infile, model.sample_rate, model.frame_size, speed=None)
+    sinks: list[Sink] = [TextPrinter(sys.stdout)]
+    if outfile:
+        if model.speaks:
+            sinks.append(WavWriter(outfile, batch_size, model.sample_rate))
+        else:
+            log.warning("'%s' produces no speech: OUTFILE %s is not written", model.name, outfile)
+    result = asyncio.run(run_file(model, source, sinks, batch_size=batch_size, cfg_coef=cfg_coef,
+                                  max_tail_seconds=max_tail_seconds))
+    if result.failure is not None:
+        raise CapttyError(result.failure.message)
+    return result
