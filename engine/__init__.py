@@ -8,10 +8,11 @@ from .errors import CapttyError
 from .events import (EngineFailed, EosTooEarly, Event, ItemState, ItemStateChanged, SessionEnded,
                      SessionStarted, SpeechDecoded, StepTimed, TextDecoded)
 from .file_source import FileSource
+from .microphone import MicrophoneSource
 from .session import Session
 
 __all__ = [
     "DEFAULT_REPO", "CapttyError", "EngineFailed", "EosTooEarly", "Event", "FileSource", "ItemState",
-    "ItemStateChanged", "LoadedModel", "ModelSpec", "Session", "SessionEnded", "SessionStarted",
+    "ItemStateChanged", "LoadedModel", "MicrophoneSource", "ModelSpec", "Session", "SessionEnded", "SessionStarted",
     "SpeechDecoded", "StepTimed", "TextDecoded", "load_model",
 ]

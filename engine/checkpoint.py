@@ -192,7 +192,16 @@ def resolve_checkpoint(spec: ModelSpec):
 
 
 def load_model(spec: ModelSpec) -> LoadedModel:
-    """Resolve, then build Mimi, the LM and the tokenizer on the chosen device and dtype."""
+    """Resolve, then build Mimi, the LM and the tokenizer on the chosen device and dtype.
+
+    The work runs on the model thread, like everything else that touches the model.
+    """
+    from .model_thread import model_thread
+
+    return model_thread().call(_load, spec)
+
+
+def _load(spec: ModelSpec) -> LoadedModel:
     device = resolve_device(spec.device)
     dtype = choose_dtype(device, spec.half)
     info = resolve_checkpoint(spec)

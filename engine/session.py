@@ -4,18 +4,20 @@
         async for event in session.events():
             ...
 
-The model thread lives as long as the session; it owns the streaming state. Frames reach it
+The step loop runs on the process's model thread (`model_thread.py`) and owns the streaming
+state while the session lasts; sessions take turns on it. Frames reach it
 through a bounded hand-off (the source is not read further ahead than `max_queued_frames`), and
 its events come back to the event loop once per step.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
-import threading
 import time
 import traceback
+from concurrent.futures import Future
 from typing import AsyncIterator
 
 import numpy as np
@@ -25,6 +27,7 @@ from .checkpoint import LoadedModel
 from .errors import CapttyError
 from .events import EngineFailed, Event, SessionEnded, SessionStarted
 from .framing import Framer
+from .model_thread import model_thread
 from .step_loop import StepLoop
 
 log = logging.getLogger(__name__)
@@ -49,7 +52,8 @@ class Session:
         self._credits = asyncio.Semaphore(max_queued_frames)
         self._events: asyncio.Queue[list[Event]] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._job: Future | None = None
+        self._taken = 0  # frames the model thread took since its last hand-off
         self._feeder: asyncio.Task | None = None
         self._stopping = False
         self._graceful = True
@@ -61,14 +65,13 @@ class Session:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._thread and self._thread.is_alive():
+        if self._job and not self._job.done():
             self.abort()
         await self.wait_closed()
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._run, name="captty-model", daemon=True)
-        self._thread.start()
+        self._job = model_thread().submit(self._run)
         self._feeder = asyncio.create_task(self._feed(), name="captty-feeder")
         self._feeder.add_done_callback(self._fed)
 
@@ -78,18 +81,20 @@ class Session:
 
     async def _feed(self) -> None:
         try:
-            async for frame in self.source:
-                if self._stopping:
-                    break
-                await self._credits.acquire()
-                self._inbox.put(frame)
+            async with contextlib.aclosing(aiter(self.source)) as frames:
+                async for frame in frames:
+                    if self._stopping:
+                        break
+                    await self._credits.acquire()
+                    self._inbox.put(frame)
         except CapttyError as e:
             self._inbox.put(_ABORT)
-            self._post([EngineFailed(str(e))])
+            self._events.put_nowait([EngineFailed(str(e))])
             return
         except Exception as e:  # a broken source: report it, keep what was transcribed
             self._inbox.put(_ABORT)
-            self._post([EngineFailed(f"the audio source failed: {e}", traceback.format_exc())])
+            self._events.put_nowait([EngineFailed(f"the audio source failed: {e}",
+                                                  traceback.format_exc())])
             return
         self._inbox.put(_END)
 
@@ -123,22 +128,31 @@ class Session:
                 await self._feeder
             except asyncio.CancelledError:
                 pass
-        if self._thread:
-            await asyncio.to_thread(self._thread.join)
+        if self._job:
+            await asyncio.wrap_future(self._job)
 
     def _post(self, events: list[Event]) -> None:
-        """From any thread: hand a step's events to the event loop."""
+        """From any thread: hand a step's events to the event loop, with the frames taken since
+        the last hand-off (their credits go back to the feeder): one wake-up a step."""
+        taken, self._taken = self._taken, 0
         try:
-            self._loop.call_soon_threadsafe(self._events.put_nowait, events)
+            self._loop.call_soon_threadsafe(self._deliver, events, taken)
         except RuntimeError:  # the event loop is closed; nobody is listening any more
             pass
+
+    def _deliver(self, events: list[Event], taken: int) -> None:
+        for _ in range(taken):
+            self._credits.release()
+        self._events.put_nowait(events)
 
     # --- the model thread ---------------------------------------------------------------------
 
     def _next_frame(self):
+        if self._taken and self._inbox.empty():
+            self._post([])  # about to wait for frames: return the credits now
         item = self._inbox.get()
         if item is not _END and item is not _ABORT:
-            self._loop.call_soon_threadsafe(self._credits.release)
+            self._taken += 1
         return item
 
     def _run(self) -> None:

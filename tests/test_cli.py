@@ -89,3 +89,29 @@ def test_debug_shows_the_traceback(tmp_path):
     result = captty("--debug", "run", tmp_path / "missing.wav", "--model", TINY_STT)
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "no such file" in result.stderr
+
+
+def test_ctrl_c_mid_stream_keeps_the_transcript_and_exits_130(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    long = tmp_path / "long.wav"
+    speech = sphn.read(str(DEMO_EN))[0]
+    sphn.write_wav(str(long), np.tile(speech, (1, 30)), sample_rate=24000)  # three minutes
+    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "run", str(long), "--model",
+                             str(TINY_STT)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=dict(os.environ))
+    first = proc.stdout.read(20)  # the transcript has started
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=60)
+    err = err.decode()
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "captty: interrupted"
+    assert "Traceback" not in err
+    assert len(first) == 20 and (first + rest).decode().endswith("\n")
+    steps = int(err.split("processed ")[1].split(" steps")[0])
+    assert 0 < steps < 30 * 6 * 12.5  # stopped well before the end of the file

@@ -5,10 +5,17 @@ import pytest
 from conftest import DEMO_EN, DEMO_FR, TINY_STT, load
 from engine import ItemState
 from engine_run import run
-from reference import moshi_stt_text, seed_loop
+from engine.model_thread import model_thread
+from engine.reference_loop import seed_loop as _seed_loop
+from reference import moshi_stt_text
 
 HIDDEN = {0, 1, 2, 3}  # word boundary, bos, eos, padding: never shown
 GREEDY = {"temp": 0.0, "temp_text": 0.0}
+
+
+def seed_loop(*args, **kwargs):
+    # on the engine's model thread: one PyTorch CPU thread pool, as in captty itself
+    return model_thread().call(_seed_loop, *args, **kwargs)
 
 
 def visible(tokens):
@@ -17,7 +24,7 @@ def visible(tokens):
 
 def test_stt_text_equals_moshi_inference_state(tiny_stt):
     # moshi's own InferenceState leaves its model streaming for good: give it a copy
-    printed = moshi_stt_text(load(TINY_STT), DEMO_EN)
+    printed = model_thread().call(moshi_stt_text, load(TINY_STT), DEMO_EN)
     ours = run(tiny_stt, DEMO_EN)
     assert ours.text[0].strip()  # the tiny model does say something
     assert ours.text[0] == printed
@@ -25,7 +32,7 @@ def test_stt_text_equals_moshi_inference_state(tiny_stt):
 
 @pytest.mark.parametrize("batch_size", [1, 2])
 def test_stt_tokens_equal_the_seed_loop(tiny_stt, batch_size):
-    reference = seed_loop(tiny_stt, DEMO_EN, batch_size)
+    reference = seed_loop(tiny_stt, DEMO_EN, batch_size).items
     ours = run(tiny_stt, DEMO_EN, batch_size=batch_size)
     for b in range(batch_size):
         assert ours.tokens[b] == visible(reference[b][0])
@@ -38,7 +45,7 @@ def test_stt_tokens_equal_the_seed_loop(tiny_stt, batch_size):
 def test_hibiki_text_and_speech_equal_the_seed_loop(tiny_hibiki, batch_size, cfg_coef):
     tail = 2.0  # seconds of silence after the input, for both loops
     reference = seed_loop(tiny_hibiki, DEMO_FR, batch_size, cfg_coef,
-                          max_tail_steps=int(tail * 12.5), **GREEDY)
+                          max_tail_steps=int(tail * 12.5), **GREEDY).items
     ours = run(tiny_hibiki, DEMO_FR, batch_size=batch_size, cfg_coef=cfg_coef,
                max_tail_seconds=tail, **GREEDY)
     for b in range(batch_size):
@@ -53,7 +60,7 @@ def test_hibiki_text_and_speech_equal_the_seed_loop(tiny_hibiki, batch_size, cfg
 
 def test_hibiki_sampling_follows_the_seed_loop_too(tiny_hibiki):
     # with the model's own sampling config and moshi's seed, the draws line up step for step
-    reference = seed_loop(tiny_hibiki, DEMO_FR, 2, 1.0, max_tail_steps=25)
+    reference = seed_loop(tiny_hibiki, DEMO_FR, 2, 1.0, max_tail_steps=25).items
     ours = run(tiny_hibiki, DEMO_FR, batch_size=2, max_tail_seconds=2.0)
     assert [ours.tokens[b] for b in range(2)] == [visible(reference[b][0]) for b in range(2)]
     assert ours.tokens[0] != ours.tokens[1]  # sampling: the two items differ

@@ -54,6 +54,8 @@ def cli(debug: bool, quiet: bool) -> None:
     """captty: live speech transcription and translation with Kyutai's streaming models."""
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="captty: %(message)s", stream=sys.stderr)
+    if not debug:  # torch.compile's notice that this machine has no CUDA runtime
+        logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 
 
 @cli.command()

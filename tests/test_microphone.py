@@ -1,0 +1,104 @@
+"""The microphone source from PortAudio's callback inward (no capture device on CI machines)."""
+import asyncio
+import contextlib
+import threading
+import types
+
+import numpy as np
+import pytest
+import sphn
+
+from conftest import DEMO_EN
+from engine import CapttyError
+from engine import microphone
+from engine.microphone import MicrophoneSource
+
+
+class FakeInputStream:
+    """Calls back from its own thread with blocks of a recording, as PortAudio does."""
+
+    recording: np.ndarray
+    overflow_at = 3
+
+    def __init__(self, device, channels, samplerate, blocksize, dtype, callback):
+        assert (channels, samplerate, dtype) == (1, 24000, "float32")
+        self.blocksize, self.callback = blocksize, callback
+        self.running = False
+
+    def start(self):
+        self.running = True
+        self.thread = threading.Thread(target=self._play)
+        self.thread.start()
+
+    def _play(self):
+        for i in range(0, self.recording.size - self.blocksize + 1, self.blocksize):
+            if not self.running:
+                return
+            block = self.recording[i:i + self.blocksize].reshape(-1, 1)
+            status = types.SimpleNamespace(input_overflow=(i // self.blocksize == self.overflow_at))
+            self.callback(block, self.blocksize, None, status)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+
+    def close(self):
+        pass
+
+
+def fake_sounddevice(recording):
+    FakeInputStream.recording = recording
+    return types.SimpleNamespace(InputStream=FakeInputStream, PortAudioError=OSError)
+
+
+async def test_callback_blocks_become_frames_in_order(monkeypatch):
+    recording = sphn.read(str(DEMO_EN))[0][0]
+    monkeypatch.setattr(microphone, "import_sounddevice", lambda: fake_sounddevice(recording))
+    source = MicrophoneSource()
+    frames = []
+    async with contextlib.aclosing(source.__aiter__()) as stream:
+        async for frame in stream:
+            frames.append(frame)
+            if len(frames) == 20:
+                break
+    assert source._stream is None  # closing the iterator closes the device
+    np.testing.assert_array_equal(np.concatenate(frames), recording[: 20 * 1920])
+    assert source.overflows == 1 and source.dropped == 0
+
+
+async def test_a_slow_consumer_drops_frames_and_counts_them(monkeypatch):
+    recording = np.full(1920 * 30, 0.5, dtype=np.float32)
+    monkeypatch.setattr(microphone, "import_sounddevice", lambda: fake_sounddevice(recording))
+    source = MicrophoneSource(max_frames=5)
+    it = source.__aiter__()
+    first = await it.__anext__()
+    await asyncio.to_thread(source._stream.thread.join)  # the other 29 blocks are called back
+    for _ in range(3):
+        await asyncio.sleep(0)  # and handed to the event loop
+    rest = []
+    while source._stream is not None and len(rest) < 5:
+        rest.append(await asyncio.wait_for(it.__anext__(), 1))
+    await it.aclose()
+    assert first.size == 1920 and len(rest) == 5
+    assert source.dropped == 30 - 1 - 5
+    assert source.level == pytest.approx(0.5)  # RMS of the last block, for the level meter
+
+
+def test_missing_portaudio_says_how_to_install_it(monkeypatch):
+    def no_portaudio():
+        raise OSError("PortAudio library not found")
+
+    monkeypatch.setattr("builtins.__import__", _import_failing("sounddevice", no_portaudio))
+    with pytest.raises(CapttyError, match="libportaudio2"):
+        microphone.import_sounddevice()
+
+
+def _import_failing(name, fail):
+    real = __import__
+
+    def fake(module, *args, **kwargs):
+        if module == name:
+            fail()
+        return real(module, *args, **kwargs)
+
+    return fake

@@ -1,0 +1,52 @@
+"""The bundled tiny checkpoints: rebuilt identically, and their Mimi really listens to the audio."""
+import numpy as np
+import sphn
+import torch
+from safetensors.torch import load_file
+
+from conftest import DEMO_EN, DEMO_FR, TINY_HIBIKI, TINY_STT
+from engine.checkpoint_builder import DEFAULT_AUDIO, build_all
+from engine_run import run
+
+
+def encode(model, pcm: np.ndarray) -> torch.Tensor:
+    """Codes [K, T] of a mono signal, frame by frame as the engine feeds them."""
+    mimi, n = model.mimi, model.frame_size
+    frames = torch.from_numpy(pcm[: pcm.size // n * n]).view(-1, 1, 1, n)
+    with torch.no_grad(), mimi.streaming(1):
+        return torch.cat([mimi.encode(f) for f in frames], dim=-1)[0]
+
+
+def first_seconds(path, seconds=3.0):
+    return sphn.read(str(path), sample_rate=24000)[0][0, : int(seconds * 24000)]
+
+
+def test_different_audio_gives_different_codes(tiny_stt):
+    english = encode(tiny_stt, first_seconds(DEMO_EN))
+    french = encode(tiny_stt, first_seconds(DEMO_FR))
+    silence = encode(tiny_stt, np.zeros(3 * 24000, dtype=np.float32))
+    assert (english != french).float().mean() > 0.5
+    assert (english != silence).float().mean() > 0.5
+    # speech varies from frame to frame; an uncalibrated Mimi gives one code everywhere
+    distinct_frames = {tuple(c) for c in english.T.tolist()}
+    assert len(distinct_frames) > english.shape[1] // 2
+
+
+def test_different_audio_gives_different_transcripts(tiny_stt, tmp_path):
+    silence = tmp_path / "silence.wav"
+    sphn.write_wav(str(silence), np.zeros((1, 5 * 24000), dtype=np.float32), sample_rate=24000)
+    texts = [run(tiny_stt, path).text[0] for path in (DEMO_EN, DEMO_FR, silence)]
+    assert all(texts) and len(set(texts)) == 3
+
+
+def test_builder_reproduces_the_bundled_checkpoints(tmp_path):
+    build_all(tmp_path, DEFAULT_AUDIO)
+    for bundled in (TINY_STT, TINY_HIBIKI):
+        rebuilt = tmp_path / bundled.name
+        for name in ("config.json", "mimi_config.json", "tokenizer.model"):
+            assert (rebuilt / name).read_bytes() == (bundled / name).read_bytes(), name
+        for name in ("model.safetensors", "mimi.safetensors"):
+            ours, theirs = load_file(rebuilt / name), load_file(bundled / name)
+            assert ours.keys() == theirs.keys()
+            for key in ours:  # bit-exact on the machine that built them; close on any other CPU
+                torch.testing.assert_close(ours[key], theirs[key], rtol=1e-4, atol=1e-5)
