@@ -45,6 +45,26 @@ class TextDecoded:
 
 
 @dataclass(frozen=True)
+class WordBoundary:
+    """The model's end-of-padding token (id 0): a word boundary, where the next word starts."""
+
+    item: int
+    step: int
+    time: float
+
+
+@dataclass(frozen=True)
+class TurnEndScored:
+    """Semantic VAD, for models with extra heads: how likely the speaker has finished a turn
+    (Kyutai's scripts read head 2, a pause of about 2 s; above 0.5 means likely)."""
+
+    item: int
+    step: int
+    time: float
+    probability: float
+
+
+@dataclass(frozen=True)
 class StepTimed:
     step: int
     encode_ms: float
@@ -99,5 +119,5 @@ class EngineFailed:
     traceback: str = field(default="", repr=False)
 
 
-Event = (SessionStarted | TextDecoded | StepTimed | ItemStateChanged | EosTooEarly
-         | SpeechDecoded | SessionEnded | EngineFailed)
+Event = (SessionStarted | TextDecoded | WordBoundary | TurnEndScored | StepTimed | ItemStateChanged
+         | EosTooEarly | SpeechDecoded | SessionEnded | EngineFailed)

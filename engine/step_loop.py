@@ -17,9 +17,12 @@ import torch
 
 from .checkpoint import LoadedModel
 from .errors import CapttyError
-from .events import EosTooEarly, Event, ItemState, ItemStateChanged, SpeechDecoded, StepTimed, TextDecoded
+from .events import (EosTooEarly, Event, ItemState, ItemStateChanged, SpeechDecoded, StepTimed,
+                     TextDecoded, TurnEndScored, WordBoundary)
 
-HIDDEN_TOKENS = (0, 3)  # end of padding (a word boundary) and padding
+END_OF_PADDING, PADDING = 0, 3  # a word boundary, and nothing to say
+HIDDEN_TOKENS = (END_OF_PADDING, PADDING)
+TURN_HEAD = 2  # the extra head Kyutai's scripts read for end of turn (a ~2 s pause horizon)
 
 
 def condition_tensors(model_type: str, lm, batch_size: int, cfg_coef: float) -> dict:
@@ -81,6 +84,7 @@ class StepLoop:
         kwargs = dict(model.info.lm_gen_config) | dict(lm_gen_overrides or {})
         self.lm_gen = LMGen(model.lm, cfg_coef=cfg_coef, condition_tensors=conditions, **kwargs)
         self.speaks = model.lm.dep_q > 0
+        self.scores_turns = len(model.lm.extra_heads) > TURN_HEAD
         self.hibiki = model.model_type == "hibiki"
         self.states = [ItemState.STREAMING] * batch_size
         self.frames_in = 0  # frames fed (the index of the next one)
@@ -158,28 +162,43 @@ class StepLoop:
             # The first frame is stepped twice, so the transformer sees it (moshi's script).
             self.lm_gen.step(codes)
             self._first = False
-        tokens = self.lm_gen.step(codes)
+        turn = None
+        if self.scores_turns:
+            out = self.lm_gen.step_with_extra_heads(codes)
+            tokens, turn = (None, None) if out is None else (out[0], out[1][TURN_HEAD])
+        else:
+            tokens = self.lm_gen.step(codes)
         stepped = self._clock.mark()
         events: list[Event] = []
         if tokens is not None:
             self.steps_out += 1
             pcm = self.mimi.decode(tokens[:, 1:]) if self.speaks else None
-            text = tokens[:, 0, 0].tolist()  # the step's one device-to-host copy of tokens
+            text = tokens[:, 0, 0]
+            if turn is not None:  # one device-to-host copy for tokens and scores together
+                both = torch.cat([text.double(), turn[: self.batch_size, 0, 0].double()]).tolist()
+                text, turn = [int(t) for t in both[: self.batch_size]], both[self.batch_size:]
+            else:
+                text = text.tolist()
             pcm = pcm[:, 0].float().cpu().numpy() if pcm is not None else None
-            events = self._outputs(step, text, pcm)
+            events = self._outputs(step, text, pcm, turn)
         done = self._clock.mark()
         events.append(StepTimed(step, self._clock.ms(start, encoded), self._clock.ms(encoded, stepped),
                                 self._clock.ms(stepped, done), self._clock.ms(start, done),
                                 (step + 1) * self.frame_seconds))
         return events
 
-    def _outputs(self, step: int, text: list[int], pcm: np.ndarray | None) -> list[Event]:
+    def _outputs(self, step: int, text: list[int], pcm: np.ndarray | None,
+                 turn: list[float] | None) -> list[Event]:
         events: list[Event] = []
         when = step * self.frame_seconds
         for b, token in enumerate(text):
             state = self.states[b]
             if state in (ItemState.EOS_REACHED, ItemState.EOS_MISSING):
                 continue
+            if turn is not None:
+                events.append(TurnEndScored(b, step, when, turn[b]))
+            if token == END_OF_PADDING:
+                events.append(WordBoundary(b, step, when))
             if self.speaks and token == self.eos_id:
                 if state == ItemState.STREAMING or not self.hibiki:
                     events.append(EosTooEarly(b, step))
