@@ -7,7 +7,10 @@ classifier-free guidance). Both are built with moshi's own classes, so
 tokenizer=..., config_path=..., mimi_config_path=...)` loads them. The weights are untrained:
 the text they produce is noise, but every code path (delays, CFG, extra heads, EOS) runs;
 tiny-hibiki is hand-wired to sample EOS right after the end-of-input step (see
-`wire_end_of_input_eos`), so a translation ends as a real one does.
+`wire_end_of_input_eos`), so a translation ends as a real one does, and tiny-stt is hand-wired
+to write its text stream the way a real STT does (padding, then an end-of-padding token before
+each word, silence transcribed to nothing; see `wire_word_stream`), so words and their
+timestamps exist end to end.
 
 Mimi's codebooks are calibrated with the quantizer's own k-means initialisation on the latents
 of real recordings, so that different audio gives different codes. The same inputs always give
@@ -175,6 +178,75 @@ def wire_end_of_input_eos(lm, eos_id: int = 2, dim: int = 0, big: float = 1000.0
     lm.text_linear.weight[eos_id, dim] = 10.0
 
 
+# tiny-stt's text stream: the logits of padding (3) and end of padding (0) read two residual
+# dimensions that only the embeddings write: one row per previous text token, plus one per
+# code of the first audio codebook. Every decision has a margin of at least 0.5 (tens of logits),
+# far above the random logits of word pieces (a few units), which win only when both control
+# scores are below -0.5. So where words start depends on the audio and the previous token only.
+PAD_DIM, BOUNDARY_DIM, ONE_DIM = 0, 1, 2
+CONTROL_SCALE, CONTROL_GAIN = 0.1, 100.0  # small in the residual, large in the logits
+# (padding score, boundary score) added by the previous text token...
+AFTER_BOUNDARY, AFTER_PIECE, AFTER_PADDING = (-2.0, -3.0), (1.0, -3.0), (2.2, 0.0)
+# ... and by the audio frame: silence, and three kinds of speech codes (with their shares)
+SILENT, HOLD, TRIGGER, CONTINUE = (1.0, -1.0), (0.5, -1.0), (-0.5, 2.5), (-1.7, -1.0)
+SPEECH_KINDS = ((TRIGGER, 0.3), (CONTINUE, 0.2), (HOLD, 0.5))
+
+
+@torch.no_grad()
+def silent_codes(mimi, audio: list[torch.Tensor]) -> set[int]:
+    """First-codebook codes of all-zero frames: 1 s before each recording, 2 s after, and any
+    digital silence inside, encoded frame by frame as the engine feeds them."""
+    n, codes = mimi.frame_size, set()
+    for pcm in audio:
+        pcm = pcm[..., : pcm.shape[-1] // n * n]
+        padded = torch.cat([torch.zeros(1, 1, 24000 // n * n), pcm, torch.zeros(1, 1, 48000 // n * n)], -1)
+        with mimi.streaming(1):
+            for frame in padded.split(n, dim=-1):
+                code = int(mimi.encode(frame)[0, 0, 0])
+                if not frame.any():
+                    codes.add(code)
+    return codes
+
+
+@torch.no_grad()
+def wire_word_stream(lm, silent: set[int], seed: int = 5) -> None:
+    """Makes a random STT write its text as a real one does: padding on most steps, an
+    end-of-padding token when a speech frame of the "trigger" kind comes while padding, always a
+    word piece right after it, sometimes a second piece, never BOS or EOS, and silence only
+    padding. Deterministic: the kinds of the speech codes are drawn from `seed`."""
+    dims = (PAD_DIM, BOUNDARY_DIM, ONE_DIM)
+    for layer in lm.transformer.layers:  # nothing but the embeddings writes the control dims
+        for proj in layer.self_attn.out_projs:
+            proj.weight[list(dims)] = 0
+        layer.gating.linear_out.weight[list(dims)] = 0
+    for emb in lm.emb:
+        emb.weight[:, list(dims)] = 0
+    text = lm.text_emb.weight
+    text[:, ONE_DIM] = CONTROL_SCALE
+    text[:, [PAD_DIM, BOUNDARY_DIM]] = CONTROL_SCALE * torch.tensor(AFTER_PIECE)
+    for token in (1, 2, 3, lm.text_card):  # bos, eos, padding, the initial token
+        text[token, [PAD_DIM, BOUNDARY_DIM]] = CONTROL_SCALE * torch.tensor(AFTER_PADDING)
+    text[0, [PAD_DIM, BOUNDARY_DIM]] = CONTROL_SCALE * torch.tensor(AFTER_BOUNDARY)
+    audio = lm.emb[0].weight
+    draws = torch.rand(audio.shape[0], generator=torch.Generator().manual_seed(seed))
+    for code in range(audio.shape[0]):
+        if code in silent or code >= lm.card:  # silence, and the initial token
+            kind = SILENT
+        else:
+            edge = 0.0
+            for kind, share in SPEECH_KINDS:
+                edge += share
+                if draws[code] < edge:
+                    break
+        audio[code, [PAD_DIM, BOUNDARY_DIM]] = CONTROL_SCALE * torch.tensor(kind)
+    out = lm.text_linear.weight
+    out[:, list(dims)] = 0
+    out[[0, 1, 2, 3]] = 0
+    out[3, PAD_DIM] = CONTROL_GAIN
+    out[0, BOUNDARY_DIM] = CONTROL_GAIN
+    out[[1, 2], ONE_DIM] = -CONTROL_GAIN  # bos and eos: never
+
+
 def _build(outdir: Path, name: str, lm_kwargs: dict, extra: dict, audio: list[Path],
            seed: int, tokenizer: bytes) -> None:
     from moshi.models import loaders
@@ -192,7 +264,10 @@ def _build(outdir: Path, name: str, lm_kwargs: dict, extra: dict, audio: list[Pa
             wire_end_of_input_eos(lm)
         mconf = mimi_config()
         mimi = loaders.get_mimi(None, mconf, device="cpu", num_codebooks=CODEBOOKS)
-        calibrate_mimi(mimi, _load_audio(audio, mimi.sample_rate))
+        pcms = _load_audio(audio, mimi.sample_rate)
+        calibrate_mimi(mimi, pcms)
+        if extra["model_type"] == "stt":
+            wire_word_stream(lm, silent_codes(mimi, pcms))
     finally:
         torch.set_num_threads(threads)
     save_file({k: v.contiguous() for k, v in lm.state_dict().items()}, folder / FILES["moshi_name"])
