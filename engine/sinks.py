@@ -1,4 +1,5 @@
-"""Consumers of session events: the transcript printer and the speech WAV writer.
+"""Consumers of session events: the transcript printer and the speech WAV writer
+(transcript files are in `exports/`).
 
 A sink has `handle(event)`, called for every event in order, and `close()`, called once at the
 end, whether the session finished, failed or was interrupted.
@@ -7,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import wave
 from pathlib import Path
 from typing import Protocol, TextIO
 
 import numpy as np
 
+from .errors import CapttyError
 from .events import Event, SessionEnded, SpeechDecoded, TextDecoded
 
 log = logging.getLogger(__name__)
@@ -53,25 +56,47 @@ def item_paths(path: str | Path, batch_size: int) -> list[Path]:
 
 
 class WavWriter:
-    """Collects each item's speech and writes it as WAV, as moshi's script does, at the end."""
+    """Streams each item's speech to a 16-bit PCM WAV file (the format of moshi's script) as it
+    is decoded. The samples are appended first, then the header's sizes are patched, then the
+    file is flushed, so at every flush the file is a valid WAV of the speech so far: a run that
+    is interrupted, even killed, leaves playable files."""
 
     def __init__(self, path: str | Path, batch_size: int, sample_rate: int):
         self.paths = item_paths(path, batch_size)
         self.sample_rate = sample_rate
-        self._chunks: list[list[np.ndarray]] = [[] for _ in range(batch_size)]
         self.closed = False
+        self._files = []
+        self._wavs = []
+        try:
+            for p in self.paths:
+                f = open(p, "wb")
+                self._files.append(f)
+                wav = wave.open(f, "wb")
+                wav.setnchannels(1)
+                wav.setsampwidth(2)
+                wav.setframerate(sample_rate)
+                wav.writeframes(b"")  # the header, with no samples yet
+                self._wavs.append(wav)
+                f.flush()
+        except OSError as e:
+            self.close()
+            raise CapttyError(f"cannot write '{p}': {e.strerror or e}") from e
+        self.samples = [0] * batch_size
 
     def handle(self, event: Event) -> None:
-        if isinstance(event, SpeechDecoded):
-            self._chunks[event.item].append(event.pcm)
+        if isinstance(event, SpeechDecoded) and not self.closed:
+            pcm = np.clip(np.asarray(event.pcm, dtype=np.float32), -1.0, 1.0)
+            self._wavs[event.item].writeframes((pcm * 32767).astype("<i2").tobytes())
+            self._files[event.item].flush()
+            self.samples[event.item] += pcm.size
 
     def close(self) -> None:
-        import sphn
-
         if self.closed:
             return
         self.closed = True
-        for path, chunks in zip(self.paths, self._chunks):
-            pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-            log.info("writing %s (%.1f s of speech)", path, pcm.size / self.sample_rate)
-            sphn.write_wav(str(path), pcm, sample_rate=self.sample_rate)
+        for path, wav, f, n in zip(self.paths, self._wavs, self._files, getattr(self, "samples", [])):
+            log.info("wrote %s (%.1f s of speech)", path, n / self.sample_rate)
+        for wav in self._wavs:
+            wav.close()  # patches the header once more; the file object stays ours
+        for f in self._files:
+            f.close()

@@ -82,9 +82,10 @@ def report(result: RunResult, stream=None) -> None:
 
 
 def transcribe_file(model: LoadedModel, infile: str, outfile: str | None, *, batch_size: int,
-                    cfg_coef: float, max_tail_seconds: float) -> RunResult:
+                    cfg_coef: float, max_tail_seconds: float, also: tuple = ()) -> RunResult:
+    """`also`: more sinks, e.g. `engine.exports.transcript_sink(...)` for transcript files."""
     source = FileSource(infile, model.sample_rate, model.frame_size, speed=None)
-    sinks: list[Sink] = [TextPrinter(sys.stdout)]
+    sinks: list[Sink] = [TextPrinter(sys.stdout), *also]
     if outfile:
         if model.speaks:
             sinks.append(WavWriter(outfile, batch_size, model.sample_rate))

@@ -1,0 +1,66 @@
+"""Transcript files written while the stream runs: .txt, .srt, .vtt, .json and .jsonl.
+
+    sink = transcript_sink(model, ["talk.srt", "talk.json"])  # one sink for a session
+
+Each writer is a sink of annotated events (engine events plus words and turn ends) and keeps
+its file valid at every flush: killed even with SIGKILL, a run loses at most the word in progress.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import CapttyError
+from .captions import SrtWriter, VttWriter
+from .cues import Cue, CueBuilder, CueRules
+from .json_files import JsonlWriter, JsonWriter
+from .text import TxtWriter
+from .writer import TranscriptWriter
+
+WRITERS = {"txt": TxtWriter, "srt": SrtWriter, "vtt": VttWriter, "json": JsonWriter,
+           "jsonl": JsonlWriter}
+FORMATS = tuple(WRITERS)
+
+
+def format_of(path: str | Path, fmt: str | None = None) -> str:
+    """The format asked for, else the one the file's extension names."""
+    fmt = (fmt or Path(path).suffix.removeprefix(".")).lower()
+    if fmt not in WRITERS:
+        raise CapttyError(f"cannot tell the format of '{path}': use one of the extensions "
+                          f"{', '.join('.' + f for f in FORMATS)} or --format")
+    return fmt
+
+
+def open_writer(path: str | Path, fmt: str | None = None, *, item: int = 0, timing=None,
+                settings: dict | None = None, rules: CueRules | None = None) -> TranscriptWriter:
+    fmt = format_of(path, fmt)
+    try:
+        if fmt == "json":
+            return JsonWriter(path, item, timing=timing, settings=settings)
+        if fmt in ("srt", "vtt"):
+            return WRITERS[fmt](path, item, rules=rules)
+        return WRITERS[fmt](path, item)
+    except OSError as e:
+        raise CapttyError(f"cannot write '{path}': {e.strerror or e}") from e
+
+
+def transcript_sink(model, paths, fmt: str | None = None, *, turn_threshold: float = 0.5,
+                    settings: dict | None = None, also=()):
+    """One sink for a run: the words and turns of `model`'s events, written to every file of
+    `paths` (and given to the sinks in `also`, e.g. a `wer.LiveWer`)."""
+    from ..annotate import Annotated, Annotator
+
+    annotator = Annotator.of(model, turn_threshold)
+    settings = dict(settings or {}) | {"turn_threshold": turn_threshold}
+    writers = []
+    try:
+        for path in paths:
+            writers.append(open_writer(path, fmt, timing=annotator.words.timing, settings=settings))
+    except CapttyError:
+        for writer in writers:
+            writer.close()
+        raise
+    return Annotated([*writers, *also], annotator)
+
+
+__all__ = ["transcript_sink", "FORMATS", "Cue", "CueBuilder", "CueRules", "JsonWriter", "JsonlWriter", "SrtWriter",
+           "TranscriptWriter", "TxtWriter", "VttWriter", "format_of", "open_writer"]

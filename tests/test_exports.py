@@ -1,0 +1,143 @@
+"""Transcript files: each format parsed back by an independent parser, valid at every flush,
+cut into readable cues; end to end through `captty run --output`."""
+import json
+
+import pytest
+import srt
+import webvtt
+
+from conftest import DEMO_EN, TINY_STT, captty
+from engine.events import SessionEnded, SessionStarted
+from engine.exports import CueBuilder, CueRules, format_of, open_writer
+from engine.exports.cues import wrap
+from engine.turns import TurnEnded
+from engine.words import Word, WordFinished, WordTiming
+from engine import CapttyError
+
+STARTED = SessionStarted("tiny", "stt", "cpu", "float32", 1, 1.0, 24000, 1920, False)
+# Twelve words, 0.3 s apart; a turn ends after "six" (at 2.0 s), and "nine" is followed by a
+# 1.5 s pause (Kyutai's rule: it lasts until the next word starts)
+TEXTS = "one two three four five six seven eight nine ten eleven twelve".split()
+STARTS = [0.1 + 0.3 * i for i in range(9)] + [4.4, 4.7, 5.0]
+WORDS = [Word(t, s, STARTS[i + 1] - 0.02 if i + 1 < len(STARTS) else s + 0.25)
+         for i, (t, s) in enumerate(zip(TEXTS, STARTS))]
+
+
+def events():
+    yield STARTED
+    for word in WORDS:
+        yield WordFinished(0, 0, word.text, word.start, word.end)
+        yield WordFinished(1, 0, "other", word.start, word.end)  # another batch item: not ours
+        if word.text == "six":
+            yield TurnEnded(0, 0, 1.9, 0.8)
+    yield SessionEnded(80, 6.4, 1.0, False)
+
+
+def write_all(tmp_path, check_each=None):
+    paths = {fmt: tmp_path / f"talk.{fmt}" for fmt in ("txt", "srt", "vtt", "json", "jsonl")}
+    writers = [open_writer(p, timing=WordTiming(12.5, 1.5), settings={"input": "talk.wav"})
+               for p in paths.values()]
+    for event in events():
+        for writer in writers:
+            writer.handle(event)
+        if check_each:
+            check_each(paths)
+    for writer in writers:
+        writer.close()
+    return paths
+
+
+def test_srt_and_vtt_parse_back_with_readable_cues(tmp_path):
+    paths = write_all(tmp_path)
+    subs = list(srt.parse(paths["srt"].read_text()))
+    vtt = webvtt.read(str(paths["vtt"]))
+    assert [s.content for s in subs] == [c.text for c in vtt.captions] == [
+        "one two three four five six",  # the turn ends after "six"
+        "seven eight nine",  # "nine" lasts 1.38 s: a pause follows
+        "ten eleven twelve"]
+    assert [(s.start.total_seconds(), s.end.total_seconds()) for s in subs] == [
+        (0.1, 1.88), (1.9, 3.5), (4.4, 5.25)]  # "nine" (2.5 s) shown 1 s at most
+    assert [(c.start, c.end) for c in vtt.captions] == [
+        ("00:00:00.100", "00:00:01.880"), ("00:00:01.900", "00:00:03.500"),
+        ("00:00:04.400", "00:00:05.250")]
+
+
+def test_json_txt_and_jsonl_parse_back(tmp_path):
+    paths = write_all(tmp_path)
+    doc = json.loads(paths["json"].read_text())
+    assert [Word(w["text"], w["start"], w["end"]) for w in doc["words"]] == \
+        [Word(w.text, round(w.start, 3), round(w.end, 3)) for w in WORDS]
+    assert doc["complete"] and doc["model"]["model"] == "tiny" and doc["summary"]["steps"] == 80
+    assert doc["settings"] == {"input": "talk.wav"} and doc["timing"]["offset_seconds"] == 1.5
+    assert doc["turns"] == [{"time": 1.9, "probability": 0.8}]
+    assert paths["txt"].read_text() == "one two three four five six\nseven eight nine ten eleven twelve\n"
+    records = [json.loads(line) for line in paths["jsonl"].read_text().splitlines()]
+    assert [r["event"] for r in records].count("WordFinished") == 24  # every item's words
+    assert records[0]["event"] == "SessionStarted" and records[-1]["event"] == "SessionEnded"
+
+
+def test_every_flush_leaves_parseable_files(tmp_path):
+    seen = []
+
+    def check(paths):
+        subs = list(srt.parse(paths["srt"].read_text()))
+        captions = webvtt.read(str(paths["vtt"])).captions
+        doc = json.loads(paths["json"].read_text())
+        assert not doc["complete"]
+        words = " ".join(w["text"] for w in doc["words"])
+        assert " ".join(s.content.replace("\n", " ") for s in subs) == words  # nothing held back
+        assert " ".join(c.text.replace("\n", " ") for c in captions) == words
+        assert paths["txt"].read_text().split() == words.split()
+        seen.append(len(doc["words"]))
+
+    write_all(tmp_path, check)
+    assert seen[-1] == len(WORDS) and sorted(seen) == seen
+
+
+def test_cues_respect_line_and_duration_limits():
+    rules = CueRules(max_line=20, max_lines=2, max_duration=3.0, pause=1.0)
+    builder = CueBuilder(rules)
+    words = [Word(f"word{i:02d}", 0.4 * i, 0.4 * i + 0.38) for i in range(30)]
+    cues = [c for w in words for c in builder.add(w)] + builder.finish()
+    assert " ".join(" ".join(c.lines) for c in cues).split() == [w.text for w in words]
+    assert all(len(line) <= 20 for c in cues for line in c.lines)
+    assert all(len(c.lines) <= 2 and c.end - c.start <= 3.0 for c in cues)
+    assert wrap(["a" * 30, "b"], 20) == ["a" * 30, "b"]  # a long word gets a line of its own
+
+
+def test_the_format_comes_from_the_extension_or_is_named():
+    assert format_of("a.SRT") == "srt" and format_of("a.out", "vtt") == "vtt"
+    with pytest.raises(CapttyError, match="--format"):
+        format_of("notes.doc")
+
+
+def test_captty_run_writes_every_format_and_the_wer(tmp_path, tiny_stt):
+    from engine.annotate import Annotator
+    from engine_run import run
+
+    reference = tmp_path / "reference.txt"
+    reference.write_text("Hello and welcome to captty. This console turns live speech into text.")
+    outs = [tmp_path / f"demo.{fmt}" for fmt in ("txt", "srt", "vtt", "json", "jsonl")]
+    result = captty("run", DEMO_EN, "--model", TINY_STT, *[a for o in outs for a in ("-o", o)],
+                    "--reference", reference)
+    assert result.returncode == 0, result.stderr
+    annotator = Annotator.of(tiny_stt)
+    expected = [d.word for e in run(tiny_stt, DEMO_EN).events for d in annotator.handle(e)
+                if isinstance(d, WordFinished)]
+    doc = json.loads(outs[3].read_text())
+    assert doc["complete"] and [w["text"] for w in doc["words"]] == [w.text for w in expected]
+    assert [(w["start"], w["end"]) for w in doc["words"]] == \
+        [(round(w.start, 3), round(w.end, 3)) for w in expected]
+    texts = " ".join(w.text for w in expected)
+    assert " ".join(s.content.replace("\n", " ") for s in srt.parse(outs[1].read_text())) == texts
+    assert " ".join(c.text.replace("\n", " ") for c in webvtt.read(str(outs[2])).captions) == texts
+    assert outs[0].read_text().split() == texts.split()
+    assert [json.loads(line)["event"] for line in outs[4].read_text().splitlines()][-1] == "SessionEnded"
+    wer_line = result.stderr.strip().splitlines()[-1]
+    assert wer_line.startswith("captty: WER ") and "/ 12 words" in wer_line
+
+
+def test_an_output_of_unknown_format_fails_before_the_model_loads(tmp_path):
+    result = captty("run", DEMO_EN, "--model", TINY_STT, "-o", tmp_path / "x.doc")
+    assert result.returncode == 1 and "cannot tell the format of" in result.stderr
+    assert "Traceback" not in result.stderr and "loading" not in result.stderr
