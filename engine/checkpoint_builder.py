@@ -183,7 +183,8 @@ def wire_end_of_input_eos(lm, eos_id: int = 2, dim: int = 0, big: float = 1000.0
 # code of the first audio codebook. Every decision has a margin of at least 0.5 (tens of logits),
 # far above the random logits of word pieces (a few units), which win only when both control
 # scores are below -0.5. So where words start depends on the audio and the previous token only.
-PAD_DIM, BOUNDARY_DIM, ONE_DIM = 0, 1, 2
+PAD_DIM, BOUNDARY_DIM, ONE_DIM, SILENCE_DIM = 0, 1, 2, 3
+TURN_HEAD, TURN_GAIN = 2, 60.0  # the extra head Kyutai's scripts read for end of turn
 CONTROL_SCALE, CONTROL_GAIN = 0.1, 100.0  # small in the residual, large in the logits
 # (padding score, boundary score) added by the previous text token...
 AFTER_BOUNDARY, AFTER_PIECE, AFTER_PADDING = (-2.0, -3.0), (1.0, -3.0), (2.2, 0.0)
@@ -213,8 +214,10 @@ def wire_word_stream(lm, silent: set[int], seed: int = 5) -> None:
     """Makes a random STT write its text as a real one does: padding on most steps, an
     end-of-padding token when a speech frame of the "trigger" kind comes while padding, always a
     word piece right after it, sometimes a second piece, never BOS or EOS, and silence only
-    padding. Deterministic: the kinds of the speech codes are drawn from `seed`."""
-    dims = (PAD_DIM, BOUNDARY_DIM, ONE_DIM)
+    padding. Its end-of-turn head (semantic VAD) says "the turn is over" on silent frames and
+    not on speech (a real one waits for a pause of about 2 s: this one has no memory).
+    Deterministic: the kinds of the speech codes are drawn from `seed`."""
+    dims = (PAD_DIM, BOUNDARY_DIM, ONE_DIM, SILENCE_DIM)
     for layer in lm.transformer.layers:  # nothing but the embeddings writes the control dims
         for proj in layer.self_attn.out_projs:
             proj.weight[list(dims)] = 0
@@ -222,6 +225,7 @@ def wire_word_stream(lm, silent: set[int], seed: int = 5) -> None:
     for emb in lm.emb:
         emb.weight[:, list(dims)] = 0
     text = lm.text_emb.weight
+    text[:, SILENCE_DIM] = 0
     text[:, ONE_DIM] = CONTROL_SCALE
     text[:, [PAD_DIM, BOUNDARY_DIM]] = CONTROL_SCALE * torch.tensor(AFTER_PIECE)
     for token in (1, 2, 3, lm.text_card):  # bos, eos, padding, the initial token
@@ -239,12 +243,16 @@ def wire_word_stream(lm, silent: set[int], seed: int = 5) -> None:
                 if draws[code] < edge:
                     break
         audio[code, [PAD_DIM, BOUNDARY_DIM]] = CONTROL_SCALE * torch.tensor(kind)
+        audio[code, SILENCE_DIM] = CONTROL_SCALE * (1.0 if kind == SILENT else -1.0)
     out = lm.text_linear.weight
     out[:, list(dims)] = 0
     out[[0, 1, 2, 3]] = 0
     out[3, PAD_DIM] = CONTROL_GAIN
     out[0, BOUNDARY_DIM] = CONTROL_GAIN
     out[[1, 2], ONE_DIM] = -CONTROL_GAIN  # bos and eos: never
+    turn = lm.extra_heads[TURN_HEAD].weight  # softmax over 6; element 0 is "turn over"
+    turn[:] = 0
+    turn[0, SILENCE_DIM] = TURN_GAIN
 
 
 def _build(outdir: Path, name: str, lm_kwargs: dict, extra: dict, audio: list[Path],

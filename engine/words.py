@@ -103,8 +103,9 @@ def words_from_tokens(tokens: Sequence[int], piece: Callable[[int], str],
     boundaries = [p for p, t in enumerate(tokens) if t == END_OF_PADDING]
     out: list[Word] = []
 
-    def span(start: int, end: float) -> None:
-        text = "".join(piece(t) for t in tokens[start:int(end)] if t > PADDING and t != eos_id)
+    def span(start: int, end: float, text_end: int | None = None) -> None:
+        text = "".join(piece(t) for t in tokens[start:text_end or int(end)]
+                       if t > PADDING and t != eos_id)
         if text.split():
             out.extend(Word(w, timing.seconds(a), timing.seconds(b))
                        for w, a, b in _split_span(text.split(), start, end, count))
@@ -114,8 +115,11 @@ def words_from_tokens(tokens: Sequence[int], piece: Callable[[int], str],
     if boundaries:
         start = boundaries[-1] + 1
         eos = next((p for p in range(start, len(tokens)) if tokens[p] == eos_id), None)
+        # the last span's text runs to EOS or the end (Kyutai's script cuts it at the 1 s cap
+        # too, which would drop the rare pieces that come later without a boundary)
         span(start, eos if eos is not None else
-             min(len(tokens), start + timing.last_word_seconds * timing.frame_rate))
+             min(len(tokens), start + timing.last_word_seconds * timing.frame_rate),
+             eos if eos is not None else len(tokens))
     return out
 
 

@@ -129,7 +129,10 @@ def test_captty_run_writes_every_format_and_the_wer(tmp_path, tiny_stt):
     assert [(w["start"], w["end"]) for w in doc["words"]] == \
         [(round(w.start, 3), round(w.end, 3)) for w in expected]
     texts = " ".join(w.text for w in expected)
-    assert " ".join(s.content.replace("\n", " ") for s in srt.parse(outs[1].read_text())) == texts
+    subs = list(srt.parse(outs[1].read_text()))
+    assert " ".join(s.content.replace("\n", " ") for s in subs) == texts
+    assert doc["turns"] and len(subs) >= 2  # tiny-stt ends a turn at the pause between sentences
+    assert len(outs[0].read_text().splitlines()) >= 2  # one line a turn
     assert " ".join(c.text.replace("\n", " ") for c in webvtt.read(str(outs[2])).captions) == texts
     assert outs[0].read_text().split() == texts.split()
     assert [json.loads(line)["event"] for line in outs[4].read_text().splitlines()][-1] == "SessionEnded"
@@ -141,3 +144,12 @@ def test_an_output_of_unknown_format_fails_before_the_model_loads(tmp_path):
     result = captty("run", DEMO_EN, "--model", TINY_STT, "-o", tmp_path / "x.doc")
     assert result.returncode == 1 and "cannot tell the format of" in result.stderr
     assert "Traceback" not in result.stderr and "loading" not in result.stderr
+
+
+def test_a_json_transcript_without_the_end_of_the_run_stays_incomplete(tmp_path):
+    writer = open_writer(tmp_path / "failed.json")
+    for event in list(events())[:-1]:  # the engine failed: no SessionEnded
+        writer.handle(event)
+    writer.close()
+    doc = json.loads((tmp_path / "failed.json").read_text())
+    assert doc["complete"] is False and doc["summary"] is None and len(doc["words"]) == len(WORDS)

@@ -43,11 +43,16 @@ def test_models_without_heads_have_no_turns_and_no_error(tiny_hibiki):
     assert not any(isinstance(d, TurnEnded) for d in derived)
 
 
-def test_tiny_stt_scores_every_step(tiny_stt):
+def test_tiny_stt_ends_turns_at_its_silences(tiny_stt):
+    """tiny-stt's head says "turn over" on silent frames: the pause between the demo's two
+    sentences and the silence after them end turns; silence before the first word does not."""
     out = run(tiny_stt, DEMO_EN)
     scored = [e for e in out.events if isinstance(e, TurnEndScored)]
     assert len(scored) == out.ended.steps and all(0 <= e.probability <= 1 for e in scored)
-    tracker = TurnTracker(WordTiming.of(tiny_stt), threshold=min(e.probability for e in scored[20:]) / 2)
-    turns = [t for e in out.events for t in tracker.handle(e)]
+    assert scored[0].probability > 0.5  # the silence prefix: no turn to end yet
+    annotator = Annotator.of(tiny_stt)
+    turns = [t for e in out.events for t in annotator.handle(e) if isinstance(t, TurnEnded)]
     first_text = next(e.step for e in out.events if isinstance(e, TextDecoded))
-    assert turns and turns[0].step > first_text  # armed by the first word, not before
+    last_text = max(e.step for e in out.events if isinstance(e, TextDecoded))
+    assert 2 <= len(turns) and turns[0].step > first_text and turns[-1].step > last_text
+    assert all(t.probability > 0.5 for t in turns)

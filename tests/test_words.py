@@ -154,3 +154,14 @@ def test_delaying_the_speech_delays_the_first_word_by_as_much(tiny_stt, tmp_path
     early, late = (first_word_start(tiny_stt, lead, tmp_path) for lead in (0.96, 2.0))
     assert late - early == pytest.approx(1.04, abs=1e-9)
     assert early == pytest.approx(0.66, abs=1e-9)  # speech onset 0.973 s: 0.31 s early
+
+
+def test_late_pieces_of_the_last_span_are_kept():
+    """More than 1 s after the last boundary, with no boundary after: still words, capped in time."""
+    tokens = stream({10: 0, 11: 9, 30: 10}, 40)
+    timing = WordTiming(12.5, 0.0)
+    expected = [Word("last", 11 / 12.5, 12 / 12.5), Word("early", 12 / 12.5, 23.5 / 12.5)]
+    close(words_from_tokens(tokens, piece, lambda w: 1, timing), expected)
+    tracker = WordTracker(timing, lambda w: 1)
+    assert [d.word for e in events_of(tokens) for d in tracker.handle(e)
+            if isinstance(d, WordFinished)] == words_from_tokens(tokens, piece, lambda w: 1, timing)

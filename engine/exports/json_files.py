@@ -2,7 +2,7 @@
 the event stream, one event a line).
 
 The .json file is replaced (write and rename) each time a word finishes, so it always parses;
-`"complete": false` until the run has ended. The .jsonl file is appended to and flushed line by
+`"complete": false` until the run has ended (and for good if the engine failed). The .jsonl file is appended to and flushed line by
 line; speech samples are left out (their count is kept).
 """
 from __future__ import annotations
@@ -90,4 +90,4 @@ class JsonWriter(TranscriptWriter):
         replace_text(self.path, text)
 
     def finish(self) -> None:
-        self._write(complete=True)
+        self._write(complete=self.summary is not None)  # not when the engine failed
