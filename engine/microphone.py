@@ -45,6 +45,26 @@ class MicrophoneSource:
         self.level = 0.0  # RMS of the last block, for a level meter
         self._stream = None
 
+    @staticmethod
+    def check(device: int | str | None = None) -> None:
+        """Fail now, with one clear line, if there is no such input device."""
+        sd = import_sounddevice()
+        try:
+            info = sd.query_devices(device, "input")
+        except (sd.PortAudioError, ValueError) as e:
+            if device is None:
+                raise CapttyError(NO_DEVICE_HINT) from None
+            raise CapttyError(f"no input device '{device}' ({e}); `captty devices` lists them") from None
+        if not info or info.get("max_input_channels", 0) < 1:
+            raise CapttyError(NO_DEVICE_HINT)
+
+    @staticmethod
+    def describe(device: int | str | None = None) -> str:
+        try:
+            return str(import_sounddevice().query_devices(device, "input")["name"])
+        except Exception:
+            return "default input" if device is None else str(device)
+
     def _open(self, loop: asyncio.AbstractEventLoop, frames: asyncio.Queue):
         sd = import_sounddevice()
 
@@ -86,3 +106,22 @@ class MicrophoneSource:
             self._stream.stop()
             self._stream.close()
             self._stream = None
+
+
+def list_devices() -> list[str]:
+    """One line per audio device: id, name, input and output channels, defaults marked."""
+    sd = import_sounddevice()
+    try:
+        devices = sd.query_devices()
+    except sd.PortAudioError as e:
+        raise CapttyError(f"cannot list audio devices: {e}") from None
+    if not len(devices):
+        return ["no audio devices (on a remote GPU box, replay a file with `captty replay FILE`)"]
+    default_in, default_out = (sd.default.device if sd.default.device is not None else (-1, -1))
+    lines = [" id  in out  name"]
+    for i, d in enumerate(devices):
+        mark = (" <- default input" if i == default_in else "") + (
+            " <- default output" if i == default_out else "")
+        lines.append(f"{i:3d} {d['max_input_channels']:3d} {d['max_output_channels']:3d}  "
+                     f"{d['name']}{mark}")
+    return lines

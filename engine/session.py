@@ -54,6 +54,8 @@ class Session:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._job: Future | None = None
         self._taken = 0  # frames the model thread took since its last hand-off
+        self.frames_received = 0  # from the source
+        self.frames_taken = 0  # by the model thread
         self._feeder: asyncio.Task | None = None
         self._stopping = False
         self._graceful = True
@@ -86,6 +88,7 @@ class Session:
                     if self._stopping:
                         break
                     await self._credits.acquire()
+                    self.frames_received += 1
                     self._inbox.put(frame)
         except CapttyError as e:
             self._inbox.put(_ABORT)
@@ -97,6 +100,12 @@ class Session:
                                                   traceback.format_exc())])
             return
         self._inbox.put(_END)
+
+    @property
+    def backlog_seconds(self) -> float:
+        """Audio received from the source that the model has not taken yet."""
+        waiting = self.frames_received - self.frames_taken
+        return max(waiting, 0) * self.model.frame_size / self.model.sample_rate
 
     async def events(self) -> AsyncIterator[Event]:
         """Every event, in order, until `SessionEnded` or `EngineFailed` (the last one yielded)."""
@@ -153,6 +162,7 @@ class Session:
         item = self._inbox.get()
         if item is not _END and item is not _ABORT:
             self._taken += 1
+            self.frames_taken += 1
         return item
 
     def _run(self) -> None:
@@ -170,6 +180,7 @@ class Session:
 
     def _steps(self) -> None:
         model = self.model
+        self._warm_up()
         if self.seed is not None:
             torch.manual_seed(self.seed)
             if torch.cuda.is_available():
@@ -208,6 +219,15 @@ class Session:
         wall = time.perf_counter() - started
         self._post([SessionEnded(loop.steps_out, loop.frames_in * model.frame_size / sr, wall,
                                  stopped=aborted or self._stopping)])
+
+    def _warm_up(self) -> None:
+        """A few steps of silence on a throwaway stream, so that torch.compile and the kernels'
+        first-call costs are paid before the first real frame rather than on it."""
+        warm = StepLoop(self.model, self.batch_size, self.cfg_coef, self.lm_gen_overrides)
+        silence = np.zeros(self.model.frame_size, dtype=np.float32)
+        with warm.streaming():
+            for _ in range(3):
+                warm.feed(silence)
 
     def _tail(self, loop: StepLoop) -> None:
         """Hibiki: the end-of-input step, then silence until every item samples EOS."""

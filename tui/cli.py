@@ -8,43 +8,10 @@ from pathlib import Path
 
 import click
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DEMO_MODEL = ASSETS / "models" / "tiny-stt"
-DEMO_AUDIO = ASSETS / "audio" / "demo-en.wav"
 
 log = logging.getLogger("captty")
 
-
-def model_options(f):
-    """The model options of moshi's run_inference.py, plus --model."""
-    from engine.checkpoint import DEFAULT_REPO
-
-    options = [
-        click.option("--model", "model", metavar="PATH_OR_REPO",
-                     help="A local checkpoint folder (laid out like a hub repository) or a hub "
-                          "repository; overrides --hf-repo."),
-        click.option("--hf-repo", default=DEFAULT_REPO, show_default=True,
-                     help="Hub repository to take the model from."),
-        click.option("--moshi-weight", help="Local file (or hf://repo/file) of the LM weights."),
-        click.option("--mimi-weight", help="Local file (or hf://repo/file) of the Mimi weights."),
-        click.option("--tokenizer", help="Local file (or hf://repo/file) of the text tokenizer."),
-        click.option("--config", "--lm-config", "config", help="The model config as a json file."),
-        click.option("--device", default="auto", show_default=True,
-                     help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N."),
-        click.option("--half", is_flag=True, help="float16 instead of bfloat16 (older GPUs)."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
-def spec_from(kwargs):
-    from engine import ModelSpec
-
-    return ModelSpec(model=kwargs.pop("model"), hf_repo=kwargs.pop("hf_repo"),
-                     moshi_weight=kwargs.pop("moshi_weight"), mimi_weight=kwargs.pop("mimi_weight"),
-                     tokenizer=kwargs.pop("tokenizer"), config=kwargs.pop("config"),
-                     device=kwargs.pop("device"), half=kwargs.pop("half"))
+from tui.options import model_options, spec_from  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,16 +90,10 @@ def _run(spec, infile, outfile, batch_size, cfg_coef, max_tail, outputs=(), fmt=
         raise KeyboardInterrupt
 
 
-@cli.command()
-def demo() -> None:
-    """Run the bundled tiny model on the bundled recording (no network needed)."""
-    from engine import ModelSpec
+from tui.live_commands import demo, devices, live, replay  # noqa: E402
 
-    click.echo("captty demo: the bundled model is tiny and untrained (random weights), so the text "
-               "below is noise. It shows the pipeline at work, not a transcription.", err=True)
-    _run(ModelSpec(model=str(DEMO_MODEL), device="cpu"), str(DEMO_AUDIO), None, 1, 1.0, 30.0)
-    click.echo("captty demo: to transcribe for real (downloads a Kyutai model, a GPU helps):\n"
-               f"  captty run --hf-repo kyutai/stt-1b-en_fr {DEMO_AUDIO}", err=True)
+for command in (replay, live, devices, demo):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

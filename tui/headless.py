@@ -24,8 +24,9 @@ class RunResult:
 
 
 async def run_file(model: LoadedModel, source: FileSource, sinks: list[Sink], *, batch_size: int,
-                   cfg_coef: float, max_tail_seconds: float) -> RunResult:
-    """Stream `source` through the model into `sinks`; Ctrl-C stops after the current step."""
+                   cfg_coef: float, max_tail_seconds: float, graceful: bool = False) -> RunResult:
+    """Stream `source` through the model into `sinks`; Ctrl-C stops after the current step
+    (`graceful`: ends the input instead, so what is in flight is still transcribed)."""
     result = RunResult()
     loop = asyncio.get_running_loop()
     session = Session(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
@@ -33,7 +34,7 @@ async def run_file(model: LoadedModel, source: FileSource, sinks: list[Sink], *,
 
     def interrupt() -> None:
         result.interrupted = True
-        session.abort()
+        session.stop() if graceful else session.abort()
 
     try:
         loop.add_signal_handler(signal.SIGINT, interrupt)

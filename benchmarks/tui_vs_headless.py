@@ -1,0 +1,77 @@
+"""The console replaying a file as fast as the model goes, against `captty run` on the same file.
+
+    python benchmarks/tui_vs_headless.py [--model assets/models/tiny-stt] [--rounds 3] FILE
+
+Both run in this process on the same loaded model, alternating: the headless path is what
+`captty run` does (printer to a discarded buffer); the console is the full Textual app with the
+real engine feed, rendering headless (Textual's own headless driver, the whole compositor runs,
+nothing is written to a terminal) at 120x40. Prints each round, the medians, their ratio, and
+the token-to-screen delay (decode on the model thread to the screen refresh that shows it).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine import FileSource, ModelSpec, load_model  # noqa: E402
+from engine.sinks import TextPrinter  # noqa: E402
+from tui.app import CapttyApp  # noqa: E402
+from tui.console_state import percentile  # noqa: E402
+from tui.feeds import EngineFeed  # noqa: E402
+from tui.headless import run_file  # noqa: E402
+
+
+def headless(model, path):
+    start = time.perf_counter()
+    source = FileSource(path, model.sample_rate, model.frame_size, speed=None)
+    result = asyncio.run(run_file(model, source, [TextPrinter(io.StringIO())], batch_size=1,
+                                  cfg_coef=1.0, max_tail_seconds=30.0))
+    return time.perf_counter() - start, result.ended.steps
+
+
+def console(model, path, save):
+    start = time.perf_counter()
+    source = FileSource(path, model.sample_rate, model.frame_size, speed=None)
+    app = CapttyApp(EngineFeed(model, source), title="benchmark", save_path=save,
+                    exit_when_done=True)
+    asyncio.run(app.run_async(headless=True, size=(120, 40)))
+    return time.perf_counter() - start, app.state.steps, list(app.state.screen_latency_ms)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file")
+    parser.add_argument("--model", default=str(ROOT / "assets" / "models" / "tiny-stt"))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    model = load_model(ModelSpec(model=args.model, device=args.device))
+    save = Path(tempfile.mkdtemp()) / "transcript.txt"
+    headless(model, args.file)  # warm-up: compile, caches
+    console(model, args.file, save)
+    runs, delays = [], []
+    for i in range(args.rounds):
+        h, steps = headless(model, args.file)
+        c, c_steps, latency = console(model, args.file, save)
+        delays += latency
+        runs.append((h, c))
+        print(f"round {i + 1}: captty run {h:.2f} s, console --fast {c:.2f} s, ratio {c / h:.3f} "
+              f"({steps} steps, console {c_steps} timed steps)", flush=True)
+    h = statistics.median(r[0] for r in runs)
+    c = statistics.median(r[1] for r in runs)
+    print(f"median over {args.rounds} rounds: captty run {h:.2f} s, console {c:.2f} s, "
+          f"ratio {c / h:.3f}; token-to-screen p50 {percentile(delays, 0.5):.1f} ms, "
+          f"p95 {percentile(delays, 0.95):.1f} ms over {len(delays)} tokens")
+
+
+if __name__ == "__main__":
+    main()

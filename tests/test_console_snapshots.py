@@ -1,0 +1,36 @@
+"""Snapshots of the main screen, for STT and for Hibiki, from scripted feeds (stable runs)."""
+from console_script import hibiki_script, stt_script
+from tui.app import CapttyApp
+from tui.feeds import ScriptedFeed
+
+
+def console(events, title):
+    return CapttyApp(ScriptedFeed(events, hold=True), title=title)
+
+
+async def until_drawn(pilot, done):
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if done(pilot.app):
+            break
+    pilot.app.redraw(everything=True)
+    await pilot.pause(0.1)
+
+
+def test_stt_screen(snap_compare):
+    app = console(stt_script(), "captty · kyutai/stt-1b-en_fr · stt · cuda:0 · bfloat16 · batch 1")
+    assert snap_compare(app, terminal_size=(100, 30),
+                        run_before=lambda pilot: until_drawn(pilot, lambda a: a.state.ended))
+
+
+def test_hibiki_screen(snap_compare):
+    app = console(hibiki_script(), "captty · kyutai/hibiki-2b · hibiki · cuda:0 · bfloat16 · batch 2")
+    assert snap_compare(app, terminal_size=(100, 30),
+                        run_before=lambda pilot: until_drawn(pilot, lambda a: len(a.state.states) == 2
+                                                             and a.state.steps >= 12))
+
+
+def test_stt_screen_at_80x24(snap_compare):
+    app = console(stt_script(), "captty · kyutai/stt-1b-en_fr · stt · cuda:0 · bfloat16 · batch 1")
+    assert snap_compare(app, terminal_size=(80, 24),
+                        run_before=lambda pilot: until_drawn(pilot, lambda a: a.state.ended))

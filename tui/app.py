@@ -1,0 +1,212 @@
+"""The live console: a Textual app that shows a feed of engine events as it happens.
+
+Events arrive on the app's own event loop (the engine hands each step's events over with one
+thread-safe call); the app folds them into a `ConsoleState` and redraws from it at a fixed rate,
+so a burst of tokens costs one redraw, and nothing here ever waits on the model.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from tui.console_state import ConsoleState
+from tui.widgets.end_of_stream import EndOfStreamPanel
+from tui.widgets.latency import LatencyPanel
+from tui.widgets.status import StatusPanel
+from tui.widgets.transcript import TranscriptView
+
+HELP = """\
+[b]captty[/b]: speech becoming text, live.
+
+  [b]space[/b]   pause / resume (file replay)
+  [b]s[/b]       save the transcript to a file
+  [b]c[/b]       copy the transcript (OSC 52: works over SSH)
+  [b]q[/b]       quit (the transcript is saved first)
+  [b]?[/b]       this help
+
+[dim]step latency: time per 80 ms frame; over 80 ms the model falls behind.
+rtf: step time over audio time (below 1 keeps up). backlog: audio
+received but not yet processed.[/dim]
+
+Press any key to close."""
+
+
+class HelpScreen(ModalScreen):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Static { width: auto; max-width: 72; border: round $accent; padding: 1 2;
+                          background: $panel; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(HELP)
+
+    def on_key(self) -> None:
+        self.dismiss()
+
+
+@dataclass
+class ConsoleResult:
+    transcript: str
+    saved_to: Path | None
+    failure: str | None
+    finished: bool  # the stream reached its end (not quit early)
+
+
+class CapttyApp(App[ConsoleResult]):
+    CSS = """
+    #top { height: 1; background: $primary; color: $text; padding: 0 1; }
+    #body { height: 1fr; }
+    #transcript-box { width: 1fr; border: round $accent; }
+    #side { width: 36; }
+    """
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("s", "save", "Save"),
+        Binding("c", "copy", "Copy"),
+        Binding("q", "quit_saving", "Quit"),
+        Binding("ctrl+c", "quit_saving", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
+
+    def __init__(self, feed, *, title: str, save_path: Path | None = None,
+                 exit_when_done: bool = False, refresh_hz: float | None = None):
+        super().__init__()
+        self.feed = feed
+        self.heading = title
+        self.save_path = save_path
+        self.exit_when_done = exit_when_done
+        # 20 redraws a second keep captions within ~50 ms of their decode; a replay as fast as
+        # the model goes is for throughput, and redraws take time from the model's thread (GIL)
+        self.refresh_hz = refresh_hz or (20.0 if getattr(feed, "can_pause", True) else 10.0)
+        self.state = ConsoleState()
+        self.saved_to: Path | None = None
+        self.figures_every = max(1, round(self.refresh_hz / 4))  # figures at about 4 Hz
+        self._ticks = 0
+        self._shown_heading: Text | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.heading, id="top", markup=False)
+        with Horizontal(id="body"):
+            with Vertical(id="transcript-box"):
+                yield TranscriptView(id="transcript")
+            with Vertical(id="side"):
+                yield LatencyPanel(id="latency")
+                yield StatusPanel(id="status")
+                yield EndOfStreamPanel(id="eos")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#transcript-box").border_title = "transcript"
+        # held, not queried at each redraw: queries look at the active screen (help, maybe)
+        self.views = (self.query_one(TranscriptView), self.query_one(LatencyPanel),
+                      self.query_one(StatusPanel), self.query_one(EndOfStreamPanel),
+                      self.query_one("#top", Static))
+        self.run_worker(self._consume(), name="engine events", exit_on_error=False)
+        self.set_interval(1 / self.refresh_hz, self.redraw)
+        self.redraw(everything=True)
+
+    async def _consume(self) -> None:
+        try:
+            async for event in self.feed.events():
+                self.state.handle(event)
+        except Exception as e:  # the feed failed: say so on screen, keep the transcript
+            from engine import EngineFailed
+
+            self.state.handle(EngineFailed(f"{type(e).__name__}: {e}"))
+        self.redraw(everything=True)
+        if self.state.failure is not None:
+            self.notify(self.state.failure.message, title="engine stopped", severity="error",
+                        timeout=30)
+        if self.exit_when_done:
+            self.call_after_refresh(self._finish, True)
+
+    # --- drawing ------------------------------------------------------------------------------
+
+    def redraw(self, everything: bool = False) -> None:
+        state = self.state
+        transcript, latency, status, eos, top = self.views
+        self._ticks += 1
+        figures = everything or self._ticks % self.figures_every == 0 or state.ended
+        with self.batch_update():
+            added = state.transcript(0).take_unseen()
+            if added:
+                transcript.append(added)
+                self.call_after_refresh(state.shown, None)
+            if figures:  # the numbers change every step; a few redraws a second read best
+                latency.show(state)
+                status.show(state, self.feed.backlog_seconds, self.feed.dropped,
+                            self.feed.overflows, self.feed.level)
+                eos.show(state)
+            heading = self._heading()
+            if heading != self._shown_heading:
+                self._shown_heading = heading
+                top.update(heading)
+
+    def _heading(self) -> Text:  # Text compares equal by content and style
+        text = Text(self.heading)
+        if self.state.failure is not None:
+            text.append("  [failed]", style="bold red")
+        elif self.state.ended is not None:
+            text.append("  [finished]", style="bold green")
+        elif self.feed.paused:
+            text.append("  [paused]", style="bold yellow")
+        return text
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        if not self.feed.can_pause:
+            self.notify("only a replay can pause", severity="warning")
+        elif self.feed.paused:
+            self.feed.resume()
+        else:
+            self.feed.pause()
+        self.redraw(everything=True)
+
+    @property
+    def transcript(self) -> str:
+        return self.state.transcript(0).text
+
+    def save(self) -> Path | None:
+        if not self.transcript:
+            return None
+        path = self.save_path or Path(time.strftime("captty-%Y%m%d-%H%M%S.txt"))
+        path.write_text(self.transcript + "\n")
+        self.saved_to = path
+        return path
+
+    def action_save(self) -> None:
+        try:
+            path = self.save()
+        except OSError as e:
+            self.notify(f"cannot save: {e}", severity="error")
+            return
+        self.notify(f"saved to {path}" if path else "nothing to save yet")
+
+    def action_copy(self) -> None:
+        self.copy_to_clipboard(self.transcript)
+        self.notify(f"copied {len(self.transcript)} characters")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_quit_saving(self) -> None:
+        self._finish(self.state.ended is not None)
+
+    def _finish(self, finished: bool) -> None:
+        try:
+            self.save()
+        except OSError as e:
+            self.notify(f"cannot save: {e}", severity="error")
+        self.feed.abort()
+        failure = self.state.failure.message if self.state.failure else None
+        self.exit(ConsoleResult(self.transcript, self.saved_to, failure, finished))

@@ -1,0 +1,123 @@
+"""What the console shows, folded from engine events: pure Python, so it is tested without a screen.
+
+The app feeds every event to `ConsoleState.handle` as it arrives and redraws from the state at a
+fixed rate; nothing here waits or draws.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from engine import (EngineFailed, EosTooEarly, Event, ItemState, ItemStateChanged, SessionEnded,
+                    SessionStarted, StepTimed, TextDecoded, TurnEndScored)
+
+BUDGET_MS = 80.0  # one frame of audio: a step must take less to keep up with real time
+
+
+def percentile(values, q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+@dataclass
+class Transcript:
+    """The text of one batch item: whole, plus what was added since the last redraw."""
+
+    parts: list[str] = field(default_factory=list)
+    unseen: list[str] = field(default_factory=list)
+
+    def add(self, text: str) -> None:
+        if not self.parts:
+            text = text.lstrip()
+        if text:
+            self.parts.append(text)
+            self.unseen.append(text)
+
+    def take_unseen(self) -> str:
+        text, self.unseen = "".join(self.unseen), []
+        return text
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+@dataclass
+class ConsoleState:
+    window: int = 120  # steps kept for the sparkline and the percentiles
+    started: SessionStarted | None = None
+    ended: SessionEnded | None = None
+    failure: EngineFailed | None = None
+    transcripts: dict[int, Transcript] = field(default_factory=dict)
+    states: dict[int, ItemState] = field(default_factory=dict)
+    early_eos: dict[int, int] = field(default_factory=dict)
+    steps: int = 0
+    audio_time: float = 0.0  # seconds of model input processed, padding included
+    busy_ms: float = 0.0  # total step time
+    last_ms: float = 0.0
+    max_ms: float = 0.0
+    turn_end: float | None = None  # item 0's latest end-of-turn probability
+    recent_ms: deque = field(default_factory=deque)
+    pending_latency: list[float] = field(default_factory=list)  # decode times not yet on screen
+    screen_latency_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
+
+    def __post_init__(self) -> None:
+        self.recent_ms = deque(maxlen=self.window)
+
+    def handle(self, event: Event, now: float | None = None) -> None:
+        if isinstance(event, TextDecoded):
+            self.transcript(event.item).add(event.text)
+            if event.item == 0:
+                self.pending_latency.append(time.perf_counter() if now is None else now)
+        elif isinstance(event, StepTimed):
+            self.steps += 1
+            self.audio_time = event.audio_time
+            self.busy_ms += event.total_ms
+            self.last_ms = event.total_ms
+            self.max_ms = max(self.max_ms, event.total_ms)
+            self.recent_ms.append(event.total_ms)
+        elif isinstance(event, TurnEndScored):
+            if event.item == 0:
+                self.turn_end = event.probability
+        elif isinstance(event, ItemStateChanged):
+            self.states[event.item] = event.state
+        elif isinstance(event, EosTooEarly):
+            self.early_eos[event.item] = self.early_eos.get(event.item, 0) + 1
+        elif isinstance(event, SessionStarted):
+            self.started = event
+            self.states = {b: ItemState.STREAMING for b in range(event.batch_size)}
+        elif isinstance(event, SessionEnded):
+            self.ended = event
+        elif isinstance(event, EngineFailed):
+            self.failure = event
+
+    def transcript(self, item: int = 0) -> Transcript:
+        if item not in self.transcripts:
+            self.transcripts[item] = Transcript()
+        return self.transcripts[item]
+
+    def shown(self, now: float | None = None) -> None:
+        """The pending text is on screen now: record how long it took from its decode."""
+        now = time.perf_counter() if now is None else now
+        self.screen_latency_ms.extend(1000.0 * (now - t) for t in self.pending_latency)
+        self.pending_latency.clear()
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.recent_ms, 0.5)
+
+    @property
+    def p95_ms(self) -> float:
+        return percentile(self.recent_ms, 0.95)
+
+    @property
+    def real_time_factor(self) -> float:
+        """Step time over audio time: below 1 keeps up."""
+        return self.busy_ms / (1000.0 * self.audio_time) if self.audio_time else 0.0
+
+    @property
+    def screen_latency_p95_ms(self) -> float:
+        return percentile(self.screen_latency_ms, 0.95)

@@ -1,0 +1,121 @@
+"""Where the console's events come from: a real engine session, or a script for tests.
+
+Both give the app the same small surface: `events()`, pause and resume (for replays), stop, and
+the live figures of the input (backlog, dropped frames, level).
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator, Iterable
+
+from engine import Event, LoadedModel, Session
+from engine.sinks import Sink
+
+
+class EngineFeed:
+    """A session of the engine on a file or microphone source, its events also fed to `sinks`."""
+
+    def __init__(self, model: LoadedModel, source, *, batch_size: int = 1, cfg_coef: float = 1.0,
+                 max_tail_seconds: float = 30.0, sinks: Iterable[Sink] = ()):
+        self.model = model
+        self.source = source
+        self.sinks = list(sinks)
+        self.session = Session(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
+                               max_tail_seconds=max_tail_seconds)
+
+    @property
+    def can_pause(self) -> bool:
+        return hasattr(self.source, "pacer") and self.source.pacer.speed is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.can_pause and self.source.pacer.paused
+
+    def pause(self) -> None:
+        if self.can_pause:
+            self.source.pacer.pause()
+
+    def resume(self) -> None:
+        if self.can_pause:
+            self.source.pacer.resume()
+
+    def stop(self) -> None:
+        """End the input; what is in flight is still transcribed."""
+        self.resume()
+        self.session.stop()
+
+    def abort(self) -> None:
+        self.resume()
+        self.session.abort()
+
+    @property
+    def backlog_seconds(self) -> float:
+        return self.session.backlog_seconds
+
+    @property
+    def dropped(self) -> int | None:
+        return getattr(self.source, "dropped", None)
+
+    @property
+    def overflows(self) -> int | None:
+        return getattr(self.source, "overflows", None)
+
+    @property
+    def level(self) -> float | None:
+        return getattr(self.source, "level", None)
+
+    async def events(self) -> AsyncIterator[Event]:
+        try:
+            async with self.session:
+                async for event in self.session.events():
+                    for sink in self.sinks:
+                        sink.handle(event)
+                    yield event
+        finally:
+            for sink in self.sinks:
+                sink.close()
+
+
+class ScriptedFeed:
+    """Replays a fixed list of events (for tests and snapshots), optionally paced."""
+
+    can_pause = True
+    backlog_seconds = 0.0
+    dropped = overflows = level = None
+
+    def __init__(self, events: list[Event], delay: float = 0.0, hold: bool = False):
+        self.script = list(events)
+        self.delay = delay
+        self.hold = hold  # keep the stream open after the script, until stopped
+        self._running = asyncio.Event()
+        self._running.set()
+        self._stopped = asyncio.Event()
+        self.stopped = False
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self._running.set()
+        self._stopped.set()
+
+    abort = stop
+
+    async def events(self) -> AsyncIterator[Event]:
+        for event in self.script:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            await self._running.wait()
+            if self.stopped:
+                return
+            yield event
+        if self.hold:
+            await self._stopped.wait()

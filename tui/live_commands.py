@@ -1,0 +1,156 @@
+"""`captty replay`, `captty live`, `captty devices` and `captty demo`: the console commands.
+
+Each runs the Textual console when stdout is a terminal, and falls back to the headless printer
+when it is not (output piped, no TTY) or with --no-tui.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from tui.options import model_options, spec_from
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_MODEL = ASSETS / "models" / "tiny-stt"
+DEMO_AUDIO = ASSETS / "audio" / "demo-en.wav"
+
+log = logging.getLogger("captty")
+
+
+def console_options(f):
+    for option in reversed([
+        click.option("--no-tui", is_flag=True, help="Print the transcript instead of the console."),
+        click.option("--save", "save_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Where s and q save the transcript (default captty-DATE-TIME.txt)."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True),
+        click.option("--cfg-coef", type=float, default=1.0, show_default=True,
+                     help="Classifier-free guidance coefficient (Hibiki)."),
+        click.option("--max-tail", type=click.FloatRange(min=0.0), default=30.0,
+                     show_default=True, help="Hibiki: seconds to wait for EOS after the input."),
+    ]):
+        f = option(f)
+    return f
+
+
+def use_tui(no_tui: bool) -> bool:
+    return not no_tui and sys.stdout.isatty() and sys.stdin.isatty()
+
+
+def title(model, what: str, batch_size: int) -> str:
+    dtype = str(model.dtype).removeprefix("torch.")
+    name = Path(model.name).name if Path(model.name).is_dir() else model.name
+    return (f"captty · {name} · {model.model_type} · {model.device} · {dtype} · "
+            f"batch {batch_size} · {what}")
+
+
+def run_console(model, source, what: str, *, batch_size: int, cfg_coef: float, max_tail: float,
+                save_path: Path | None, exit_when_done: bool = False):
+    """The Textual console on a source until the user quits; the transcript is saved on quit."""
+    from engine import CapttyError
+    from tui.app import CapttyApp
+    from tui.feeds import EngineFeed
+
+    feed = EngineFeed(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
+                      max_tail_seconds=max_tail)
+    app = CapttyApp(feed, title=title(model, what, batch_size), save_path=save_path,
+                    exit_when_done=exit_when_done)
+    result = app.run()
+    if result is None:
+        return None
+    if result.saved_to:
+        print(f"captty: transcript saved to {result.saved_to}", file=sys.stderr)
+    if result.failure:
+        raise CapttyError(result.failure)
+    return result
+
+
+def run_headless(model, source, *, batch_size: int, cfg_coef: float, max_tail: float,
+                 graceful: bool = False) -> None:
+    from engine import CapttyError
+    from engine.sinks import TextPrinter
+    from tui.headless import report, run_file
+
+    result = asyncio.run(run_file(model, source, [TextPrinter(sys.stdout)], batch_size=batch_size,
+                                  cfg_coef=cfg_coef, max_tail_seconds=max_tail, graceful=graceful))
+    if result.failure is not None:
+        raise CapttyError(result.failure.message)
+    report(result)
+    if result.interrupted and not graceful:
+        raise KeyboardInterrupt
+
+
+def replay_file(spec, path: str, speed: float | None, opts: dict) -> None:
+    from engine import FileSource, load_model
+
+    FileSource(path).close()  # a bad file fails before the model loads
+    model = load_model(spec)
+    source = FileSource(path, model.sample_rate, model.frame_size, speed=speed)
+    pace = "fast" if speed is None else f"{speed:g}x"
+    if use_tui(opts.pop("no_tui")):
+        run_console(model, source, f"replay {Path(path).name} at {pace}", **opts)
+    else:
+        opts.pop("save_path")
+        run_headless(model, source, **opts)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@model_options
+@console_options
+@click.option("--speed", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+              help="Replay at this multiple of real time.")
+@click.option("--fast", is_flag=True, help="As fast as the model goes.")
+def replay(file: str, speed: float, fast: bool, **kwargs) -> None:
+    """Replay FILE through the model at real-time pace, in the console."""
+    spec = spec_from(kwargs)
+    replay_file(spec, file, None if fast else speed, kwargs)
+
+
+@click.command()
+@model_options
+@console_options
+@click.option("--input-device", help="Input device id or name (see `captty devices`).")
+def live(input_device: str | None, **kwargs) -> None:
+    """Transcribe the microphone live, in the console."""
+    from engine import MicrophoneSource, load_model
+
+    device = int(input_device) if input_device and input_device.isdigit() else input_device
+    MicrophoneSource.check(device)  # no audio device: say so before loading a model
+    spec = spec_from(kwargs)
+    model = load_model(spec)
+    source = MicrophoneSource(device, model.sample_rate, model.frame_size)
+    if use_tui(kwargs.pop("no_tui")):
+        run_console(model, source, f"live: {MicrophoneSource.describe(device)}", **kwargs)
+    else:
+        kwargs.pop("save_path")
+        run_headless(model, source, graceful=True, **kwargs)
+
+
+@click.command()
+def devices() -> None:
+    """List audio input and output devices with their ids."""
+    from engine.microphone import list_devices
+
+    for line in list_devices():
+        click.echo(line)
+
+
+@click.command()
+@click.option("--no-tui", is_flag=True, help="Print the transcript instead of the console.")
+@click.option("--fast", is_flag=True, help="As fast as the model goes.")
+def demo(no_tui: bool, fast: bool) -> None:
+    """Replay the bundled recording with the bundled tiny model (no network needed)."""
+    from engine import ModelSpec
+
+    click.echo("captty demo: the bundled model is tiny and untrained (random weights), so its "
+               "text is noise. It shows the pipeline at work, not a transcription.", err=True)
+    spec = ModelSpec(model=str(DEMO_MODEL), device="cpu")
+    opts = dict(no_tui=no_tui, save_path=None, batch_size=1, cfg_coef=1.0, max_tail=30.0)
+    replay_file(spec, str(DEMO_AUDIO), None if fast else 1.0, opts)
+    click.echo("captty demo: to transcribe for real (downloads a Kyutai model, a GPU helps):\n"
+               f"  captty replay --hf-repo kyutai/stt-1b-en_fr {DEMO_AUDIO}\n"
+               "  captty live --hf-repo kyutai/stt-1b-en_fr", err=True)

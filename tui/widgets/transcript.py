@@ -1,0 +1,92 @@
+"""The scrolling transcript: finished lines in a bounded log, the line being decoded below it."""
+from __future__ import annotations
+
+from collections import deque
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import RichLog
+
+
+def split_line(text: str, width: int) -> tuple[str, str]:
+    """(a finished line of at most `width` characters, the rest); ("", text) if it still fits."""
+    if len(text) <= width:
+        return "", text
+    cut = text.rfind(" ", 0, width + 1)
+    if cut <= 0:
+        cut = width
+    return text[:cut].rstrip(), text[cut:].lstrip()
+
+
+class LiveLine(Widget):
+    """The line being decoded: one row (lines are cut at the panel's width), so an update
+    repaints the row without a new layout."""
+
+    DEFAULT_CSS = "LiveLine { height: 1; text-style: bold; }"
+    text = reactive("", layout=False)
+
+    def render(self) -> Text:
+        return Text(self.text, no_wrap=True, overflow="ellipsis")
+
+
+class TranscriptView(Vertical):
+    """Text appears piece by piece on the live line; full lines move up into the history, which
+    keeps its last `max_lines` and follows the end unless the user has scrolled back."""
+
+    DEFAULT_CSS = """
+    TranscriptView { height: 1fr; }
+    TranscriptView > RichLog { height: auto; max-height: 1fr; scrollbar-size-vertical: 1; }
+    """
+
+    def __init__(self, max_lines: int = 5000, **kwargs):
+        super().__init__(**kwargs)
+        self.max_lines = max_lines
+        self.lines: deque[str] = deque(maxlen=max_lines)
+        self.live = ""
+
+    def compose(self) -> ComposeResult:
+        yield RichLog(id="history", wrap=True, max_lines=self.max_lines, min_width=10,
+                      auto_scroll=False)
+        yield LiveLine(id="live")
+
+    @property
+    def history(self) -> RichLog:
+        return self.query_one("#history", RichLog)
+
+    def _width(self) -> int:
+        return max(self.history.scrollable_content_region.width - 1, 10)
+
+    def append(self, text: str) -> None:
+        if not text:
+            return
+        self.live += text
+        width = self._width()
+        finished, self.live = split_line(self.live, width)
+        while finished:
+            self._write(finished)
+            finished, self.live = split_line(self.live, width)
+        self.query_one(LiveLine).text = self.live
+
+    def _write(self, line: str) -> None:
+        history = self.history
+        following = history.scroll_y >= history.max_scroll_y - 1
+        self.lines.append(line)
+        history.write(line, scroll_end=following)
+
+    def on_resize(self) -> None:
+        """Lines were cut for the old width: cut them again for the new one, losing nothing."""
+        if not self.lines:
+            return
+        text = " ".join([*self.lines, self.live] if self.live else self.lines)
+        self.lines.clear()
+        self.history.clear()
+        self.live = ""
+        self.append(text)
+
+    @property
+    def text(self) -> str:
+        """What the panel holds, as one string."""
+        return " ".join(list(self.lines) + ([self.live] if self.live else []))
