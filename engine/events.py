@@ -31,6 +31,8 @@ class SessionStarted:
     sample_rate: int
     frame_size: int
     speaks: bool  # the model produces speech (Hibiki)
+    time_offset: float = 0.0  # seconds to take from event times to get times in the input audio
+    # (STT: the silence prefix plus the model's delay; word timestamps use it)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,14 @@ class EosTooEarly:
     step: int
 
 
+@dataclass(frozen=True)
+class EosSampled:
+    """A text-only model (STT) sampled EOS: its text is over; the stream goes on to its end."""
+
+    item: int
+    step: int
+
+
 @dataclass(frozen=True, eq=False)
 class SpeechDecoded:
     item: int
@@ -120,4 +130,4 @@ class EngineFailed:
 
 
 Event = (SessionStarted | TextDecoded | WordBoundary | TurnEndScored | StepTimed | ItemStateChanged
-         | EosTooEarly | SpeechDecoded | SessionEnded | EngineFailed)
+         | EosTooEarly | EosSampled | SpeechDecoded | SessionEnded | EngineFailed)

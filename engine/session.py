@@ -195,7 +195,8 @@ class Session:
         started = time.perf_counter()
         self._post([SessionStarted(model.name, model.model_type, str(model.device),
                                    str(model.dtype).removeprefix("torch."), self.batch_size,
-                                   self.cfg_coef, sr, model.frame_size, model.speaks)])
+                                   self.cfg_coef, sr, model.frame_size, model.speaks,
+                                   pad_left / sr + stt_config.get("audio_delay_seconds", 0.0))])
         aborted = False
         with loop.streaming():
             while True:

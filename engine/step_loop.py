@@ -17,7 +17,7 @@ import torch
 
 from .checkpoint import LoadedModel
 from .errors import CapttyError
-from .events import (EosTooEarly, Event, ItemState, ItemStateChanged, SpeechDecoded, StepTimed,
+from .events import (EosSampled, EosTooEarly, Event, ItemState, ItemStateChanged, SpeechDecoded, StepTimed,
                      TextDecoded, TurnEndScored, WordBoundary)
 
 END_OF_PADDING, PADDING = 0, 3  # a word boundary, and nothing to say
@@ -199,7 +199,9 @@ class StepLoop:
                 events.append(TurnEndScored(b, step, when, turn[b]))
             if token == END_OF_PADDING:
                 events.append(WordBoundary(b, step, when))
-            if self.speaks and token == self.eos_id:
+            if token == self.eos_id and not self.speaks:
+                events.append(EosSampled(b, step))
+            elif self.speaks and token == self.eos_id:
                 if state == ItemState.STREAMING or not self.hibiki:
                     events.append(EosTooEarly(b, step))
                 else:

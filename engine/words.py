@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .events import (EngineFailed, EosTooEarly, Event, ItemState, ItemStateChanged, SessionEnded,
-                     StepTimed, TextDecoded, WordBoundary)
+from .events import (EngineFailed, EosSampled, EosTooEarly, Event, ItemState, ItemStateChanged,
+                     SessionEnded, StepTimed, TextDecoded, WordBoundary)
 
 END_OF_PADDING, PADDING = 0, 3
 
@@ -181,7 +181,7 @@ class WordTracker:
                 if span is not None and not state.done and span.last_piece_step < event.step:
                     out += self._announce(item, span, event.step, closed=True)
             return out
-        if isinstance(event, EosTooEarly):
+        if isinstance(event, (EosTooEarly, EosSampled)):
             self._eos(event.item, event.step)
             return []
         if isinstance(event, ItemStateChanged) and event.state in (ItemState.EOS_REACHED,
