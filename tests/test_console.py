@@ -135,3 +135,21 @@ async def test_real_engine_replay_fast_ends_with_what_run_prints(tiny_stt):
         view = app.query_one(TranscriptView)
         assert view.text.split() == expected.split()
         assert app.state.screen_latency_ms  # token-to-screen delays were measured
+
+
+async def test_turn_ends_and_live_wer_on_screen(tiny_stt, tmp_path):
+    from engine.annotate import Annotator
+    from engine.wer import LiveWer
+
+    reference = "hello and welcome to captty this console turns live speech into text"
+    app = CapttyApp(EngineFeed(tiny_stt, FileSource(DEMO_EN, speed=None)), title="captty",
+                    save_path=tmp_path / "t.txt", annotator=Annotator.of(tiny_stt),
+                    wer=LiveWer(reference))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda: app.state.ended is not None, timeout=120)
+        assert app.state.turns >= 1  # tiny-stt ends turns at the demo's silences
+        view = app.query_one(TranscriptView)
+        assert "\n" in view.text and view.text.split() == app.transcript.split()
+        assert "WER" in str(app.query_one("#status").render())
+        await pilot.press("q")
+    assert (tmp_path / "t.txt").read_text().count("\n") >= 2  # one line a turn

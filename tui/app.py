@@ -78,7 +78,8 @@ class CapttyApp(App[ConsoleResult]):
     ]
 
     def __init__(self, feed, *, title: str, save_path: Path | None = None,
-                 exit_when_done: bool = False, refresh_hz: float | None = None):
+                 exit_when_done: bool = False, refresh_hz: float | None = None,
+                 annotator=None, wer=None):
         super().__init__()
         self.feed = feed
         self.heading = title
@@ -87,7 +88,7 @@ class CapttyApp(App[ConsoleResult]):
         # 20 redraws a second keep captions within ~50 ms of their decode; a replay as fast as
         # the model goes is for throughput, and redraws take time from the model's thread (GIL)
         self.refresh_hz = refresh_hz or (20.0 if getattr(feed, "can_pause", True) else 10.0)
-        self.state = ConsoleState()
+        self.state = ConsoleState(annotator=annotator, wer=wer)
         self.saved_to: Path | None = None
         self.figures_every = max(1, round(self.refresh_hz / 4))  # figures at about 4 Hz
         self._ticks = 0

@@ -1,17 +1,14 @@
 """The `captty` command line."""
 from __future__ import annotations
 
-import functools
 import logging
 import sys
-from pathlib import Path
 
 import click
 
+from tui.options import check_exports, export_options, export_sinks, model_options, spec_from
 
 log = logging.getLogger("captty")
-
-from tui.options import model_options, spec_from  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,17 +32,7 @@ def cli(debug: bool, quiet: bool) -> None:
               help="Classifier-free guidance coefficient (Hibiki).")
 @click.option("--max-tail", type=click.FloatRange(min=0.0), default=30.0, show_default=True,
               help="Hibiki: seconds of silence to wait for EOS after the input ends.")
-@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
-              type=click.Path(dir_okay=False, path_type=str),
-              help="Write the transcript to FILE as the run goes (repeatable): .txt, .srt, .vtt, "
-                   ".json (words with times) or .jsonl (every event), from the extension.")
-@click.option("--format", "fmt", type=click.Choice(["txt", "srt", "vtt", "json", "jsonl"]),
-              help="The format of every --output, whatever its extension.")
-@click.option("--turn-threshold", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-              default=0.5, show_default=True,
-              help="End-of-turn probability above which a turn ends (models with semantic VAD).")
-@click.option("--reference", metavar="TEXT_FILE", type=click.Path(dir_okay=False, path_type=str),
-              help="A reference transcript: the word error rate against it ends the summary.")
+@export_options
 def run(infile: str, outfile: str | None, batch_size: int | None, cfg_coef: float,
         max_tail: float, outputs: tuple[str, ...], fmt: str | None, turn_threshold: float,
         reference: str | None, **kwargs) -> None:
@@ -56,31 +43,18 @@ def run(infile: str, outfile: str | None, batch_size: int | None, cfg_coef: floa
 
 def _run(spec, infile, outfile, batch_size, cfg_coef, max_tail, outputs=(), fmt=None,
          turn_threshold=0.5, reference=None):
-    from engine import CapttyError, FileSource, load_model
-    from engine.exports import format_of, transcript_sink
-    from engine.wer import LiveWer
+    from engine import FileSource, load_model
     from tui.headless import report, transcribe_file
 
     FileSource(infile).close()  # a bad input file fails before the model is loaded
-    for path in outputs:
-        format_of(path, fmt)
-    wer = None
-    if reference:
-        try:
-            wer = LiveWer(Path(reference).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
-            raise CapttyError(f"cannot read the reference '{reference}': "
-                              f"{getattr(e, 'strerror', None) or e}") from e
+    wer = check_exports(outputs, fmt, reference)
     model = load_model(spec)
     if batch_size is None:
         batch_size = 8 if model.speaks else 1
     log.info("running %s (%s, %s, %s) on %s with batch size %d", model.name, model.model_type,
              model.device, str(model.dtype).removeprefix("torch."), infile, batch_size)
-    also = ()
-    if outputs or wer:
-        settings = {"input": infile, "batch_size": batch_size, "cfg_coef": cfg_coef}
-        also = (transcript_sink(model, outputs, fmt, turn_threshold=turn_threshold,
-                                settings=settings, also=[wer] if wer else []),)
+    settings = {"input": infile, "batch_size": batch_size, "cfg_coef": cfg_coef}
+    also = tuple(export_sinks(model, outputs, fmt, turn_threshold, wer, settings))
     result = transcribe_file(model, infile, outfile, batch_size=batch_size, cfg_coef=cfg_coef,
                              max_tail_seconds=max_tail, also=also)
     report(result)
@@ -94,6 +68,10 @@ from tui.live_commands import demo, devices, live, replay  # noqa: E402
 
 for command in (replay, live, devices, demo):
     cli.add_command(command)
+
+from tui.bench_command import bench  # noqa: E402
+
+cli.add_command(bench)
 
 
 def main(argv: list[str] | None = None) -> None:

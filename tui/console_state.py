@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from engine import (EngineFailed, EosTooEarly, Event, ItemState, ItemStateChanged, SessionEnded,
                     SessionStarted, StepTimed, TextDecoded, TurnEndScored)
+from engine.turns import TurnEnded
 
 BUDGET_MS = 80.0  # one frame of audio: a step must take less to keep up with real time
 
@@ -36,13 +37,19 @@ class Transcript:
             self.parts.append(text)
             self.unseen.append(text)
 
+    def add_break(self) -> None:
+        """A turn ended: the next text starts a new line."""
+        if self.parts and self.parts[-1] != "\n":
+            self.parts.append("\n")
+            self.unseen.append("\n")
+
     def take_unseen(self) -> str:
         text, self.unseen = "".join(self.unseen), []
         return text
 
     @property
     def text(self) -> str:
-        return "".join(self.parts)
+        return "".join(self.parts).replace("\n ", "\n").strip()
 
 
 @dataclass
@@ -63,11 +70,24 @@ class ConsoleState:
     recent_ms: deque = field(default_factory=deque)
     pending_latency: list[float] = field(default_factory=list)  # decode times not yet on screen
     screen_latency_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
+    annotator: object | None = None  # engine.annotate.Annotator: words and turn ends
+    wer: object | None = None  # engine.wer.LiveWer, with --reference
+    turns: int = 0
 
     def __post_init__(self) -> None:
         self.recent_ms = deque(maxlen=self.window)
 
     def handle(self, event: Event, now: float | None = None) -> None:
+        self._handle(event, now)
+        if self.annotator is not None:
+            for derived in self.annotator.handle(event):
+                if isinstance(derived, TurnEnded) and derived.item == 0:
+                    self.turns += 1
+                    self.transcript(0).add_break()
+                if self.wer is not None:
+                    self.wer.handle(derived)
+
+    def _handle(self, event: Event, now: float | None) -> None:
         if isinstance(event, TextDecoded):
             self.transcript(event.item).add(event.text)
             if event.item == 0:

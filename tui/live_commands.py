@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from tui.options import model_options, spec_from
+from tui.options import check_exports, export_options, export_sinks, model_options, spec_from
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_MODEL = ASSETS / "models" / "tiny-stt"
@@ -48,16 +48,17 @@ def title(model, what: str, batch_size: int) -> str:
 
 
 def run_console(model, source, what: str, *, batch_size: int, cfg_coef: float, max_tail: float,
-                save_path: Path | None, exit_when_done: bool = False):
+                save_path: Path | None, sinks=(), turn_threshold: float = 0.5, wer=None):
     """The Textual console on a source until the user quits; the transcript is saved on quit."""
     from engine import CapttyError
+    from engine.annotate import Annotator
     from tui.app import CapttyApp
     from tui.feeds import EngineFeed
 
     feed = EngineFeed(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
-                      max_tail_seconds=max_tail)
+                      max_tail_seconds=max_tail, sinks=sinks)
     app = CapttyApp(feed, title=title(model, what, batch_size), save_path=save_path,
-                    exit_when_done=exit_when_done)
+                    annotator=Annotator.of(model, turn_threshold), wer=wer)
     result = app.run()
     if result is None:
         return None
@@ -69,38 +70,56 @@ def run_console(model, source, what: str, *, batch_size: int, cfg_coef: float, m
 
 
 def run_headless(model, source, *, batch_size: int, cfg_coef: float, max_tail: float,
-                 graceful: bool = False) -> None:
+                 sinks=(), wer=None, graceful: bool = False) -> None:
     from engine import CapttyError
     from engine.sinks import TextPrinter
     from tui.headless import report, run_file
 
-    result = asyncio.run(run_file(model, source, [TextPrinter(sys.stdout)], batch_size=batch_size,
-                                  cfg_coef=cfg_coef, max_tail_seconds=max_tail, graceful=graceful))
+    result = asyncio.run(run_file(model, source, [TextPrinter(sys.stdout), *sinks],
+                                  batch_size=batch_size, cfg_coef=cfg_coef,
+                                  max_tail_seconds=max_tail, graceful=graceful))
     if result.failure is not None:
         raise CapttyError(result.failure.message)
     report(result)
+    if wer is not None:
+        print(f"captty: {wer.final}", file=sys.stderr)
     if result.interrupted and not graceful:
         raise KeyboardInterrupt
+
+
+def stream(model, source, what: str, opts: dict, graceful: bool) -> None:
+    """The console, or the printer without a terminal; --output files either way."""
+    outputs, fmt = opts.pop("outputs", ()), opts.pop("fmt", None)
+    wer = opts.pop("wer", None)
+    settings = {"input": what, "batch_size": opts["batch_size"], "cfg_coef": opts["cfg_coef"]}
+    tui = use_tui(opts.pop("no_tui"))
+    # the console counts the live WER from its own word tracking; the printer needs the sinks'
+    sinks = export_sinks(model, outputs, fmt, opts["turn_threshold"], None if tui else wer,
+                         settings)
+    if tui:
+        run_console(model, source, what, sinks=sinks, wer=wer, **opts)
+    else:
+        opts.pop("save_path")
+        opts.pop("turn_threshold")
+        run_headless(model, source, sinks=sinks, wer=wer, graceful=graceful, **opts)
 
 
 def replay_file(spec, path: str, speed: float | None, opts: dict) -> None:
     from engine import FileSource, load_model
 
     FileSource(path).close()  # a bad file fails before the model loads
+    opts["wer"] = check_exports(opts.get("outputs", ()), opts.get("fmt"), opts.pop("reference", None))
     model = load_model(spec)
     source = FileSource(path, model.sample_rate, model.frame_size, speed=speed)
     pace = "fast" if speed is None else f"{speed:g}x"
-    if use_tui(opts.pop("no_tui")):
-        run_console(model, source, f"replay {Path(path).name} at {pace}", **opts)
-    else:
-        opts.pop("save_path")
-        run_headless(model, source, **opts)
+    stream(model, source, f"replay {Path(path).name} at {pace}", opts, graceful=False)
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
 @model_options
 @console_options
+@export_options
 @click.option("--speed", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
               help="Replay at this multiple of real time.")
 @click.option("--fast", is_flag=True, help="As fast as the model goes.")
@@ -113,6 +132,7 @@ def replay(file: str, speed: float, fast: bool, **kwargs) -> None:
 @click.command()
 @model_options
 @console_options
+@export_options
 @click.option("--input-device", help="Input device id or name (see `captty devices`).")
 def live(input_device: str | None, **kwargs) -> None:
     """Transcribe the microphone live, in the console."""
@@ -121,13 +141,10 @@ def live(input_device: str | None, **kwargs) -> None:
     device = int(input_device) if input_device and input_device.isdigit() else input_device
     MicrophoneSource.check(device)  # no audio device: say so before loading a model
     spec = spec_from(kwargs)
+    kwargs["wer"] = check_exports(kwargs["outputs"], kwargs["fmt"], kwargs.pop("reference"))
     model = load_model(spec)
     source = MicrophoneSource(device, model.sample_rate, model.frame_size)
-    if use_tui(kwargs.pop("no_tui")):
-        run_console(model, source, f"live: {MicrophoneSource.describe(device)}", **kwargs)
-    else:
-        kwargs.pop("save_path")
-        run_headless(model, source, graceful=True, **kwargs)
+    stream(model, source, f"live: {MicrophoneSource.describe(device)}", kwargs, graceful=True)
 
 
 @click.command()
@@ -149,7 +166,8 @@ def demo(no_tui: bool, fast: bool) -> None:
     click.echo("captty demo: the bundled model is tiny and untrained (random weights), so its "
                "text is noise. It shows the pipeline at work, not a transcription.", err=True)
     spec = ModelSpec(model=str(DEMO_MODEL), device="cpu")
-    opts = dict(no_tui=no_tui, save_path=None, batch_size=1, cfg_coef=1.0, max_tail=30.0)
+    opts = dict(no_tui=no_tui, save_path=None, batch_size=1, cfg_coef=1.0, max_tail=30.0,
+                turn_threshold=0.5)
     replay_file(spec, str(DEMO_AUDIO), None if fast else 1.0, opts)
     click.echo("captty demo: to transcribe for real (downloads a Kyutai model, a GPU helps):\n"
                f"  captty replay --hf-repo kyutai/stt-1b-en_fr {DEMO_AUDIO}\n"

@@ -37,3 +37,57 @@ def spec_from(kwargs: dict):
                      device=kwargs.pop("device"), half=kwargs.pop("half"))
 
 
+
+
+def export_options(f):
+    """Transcript files written as the stream runs, end of turn, and a reference for the WER."""
+    options = [
+        click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
+                     type=click.Path(dir_okay=False, path_type=str),
+                     help="Write the transcript to FILE as the run goes (repeatable): .txt, .srt, "
+                          ".vtt, .json (words with times) or .jsonl (every event), from the "
+                          "extension."),
+        click.option("--format", "fmt", type=click.Choice(["txt", "srt", "vtt", "json", "jsonl"]),
+                     help="The format of every --output, whatever its extension."),
+        click.option("--turn-threshold", default=0.5, show_default=True,
+                     type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+                     help="End-of-turn probability above which a turn ends (models with "
+                          "semantic VAD)."),
+        click.option("--reference", metavar="TEXT_FILE",
+                     type=click.Path(dir_okay=False, path_type=str),
+                     help="A reference transcript: the word error rate against it, live and at "
+                          "the end."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def check_exports(outputs, fmt, reference):
+    """Before loading a model: the output formats are known and the reference reads. Returns
+    the live WER counter (or None)."""
+    from pathlib import Path
+
+    from engine import CapttyError
+    from engine.exports import format_of
+    from engine.wer import LiveWer
+
+    for path in outputs:
+        format_of(path, fmt)
+    if not reference:
+        return None
+    try:
+        return LiveWer(Path(reference).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise CapttyError(f"cannot read the reference '{reference}': "
+                          f"{getattr(e, 'strerror', None) or e}") from None
+
+
+def export_sinks(model, outputs, fmt, turn_threshold, wer, settings: dict) -> list:
+    """The sinks that write --output files (and feed the end-of-run WER) for a loaded model."""
+    from engine.exports import transcript_sink
+
+    if not outputs and wer is None:
+        return []
+    return [transcript_sink(model, outputs, fmt, turn_threshold=turn_threshold,
+                            settings=settings, also=[wer] if wer else [])]

@@ -40,4 +40,9 @@ class StatusPanel(Static):
             text.append(f"\nlevel    {meter(level)}")
         if state.turn_end is not None:
             text.append(f"\nend of turn {state.turn_end:4.2f}")
+            if state.annotator is not None:
+                text.append(f"   turns {state.turns}")
+        if state.wer is not None:
+            score = state.wer.score
+            text.append(f"\nWER {100 * score.wer:5.1f}% of {score.reference_words} words")
         self.update(text)

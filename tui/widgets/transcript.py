@@ -32,9 +32,13 @@ class LiveLine(Widget):
         return Text(self.text, no_wrap=True, overflow="ellipsis")
 
 
+TURN_MARK = " ⏎"
+
+
 class TranscriptView(Vertical):
     """Text appears piece by piece on the live line; full lines move up into the history, which
-    keeps its last `max_lines` and follows the end unless the user has scrolled back."""
+    keeps its last `max_lines` and follows the end unless the user has scrolled back. A newline
+    in the text is a turn end: the line ends there, marked."""
 
     DEFAULT_CSS = """
     TranscriptView { height: 1fr; }
@@ -44,7 +48,7 @@ class TranscriptView(Vertical):
     def __init__(self, max_lines: int = 5000, **kwargs):
         super().__init__(**kwargs)
         self.max_lines = max_lines
-        self.lines: deque[str] = deque(maxlen=max_lines)
+        self.lines: deque[tuple[str, bool]] = deque(maxlen=max_lines)  # (line, ends a turn)
         self.live = ""
 
     def compose(self) -> ComposeResult:
@@ -62,25 +66,32 @@ class TranscriptView(Vertical):
     def append(self, text: str) -> None:
         if not text:
             return
-        self.live += text
         width = self._width()
-        finished, self.live = split_line(self.live, width)
-        while finished:
-            self._write(finished)
+        for i, chunk in enumerate(text.split("\n")):
+            if i and self.live:
+                self._write(self.live, ends_turn=True)
+                self.live = ""
+            self.live += chunk if self.live else chunk.lstrip()
             finished, self.live = split_line(self.live, width)
+            while finished:
+                self._write(finished)
+                finished, self.live = split_line(self.live, width)
         self.query_one(LiveLine).text = self.live
 
-    def _write(self, line: str) -> None:
+    def _write(self, line: str, ends_turn: bool = False) -> None:
         history = self.history
         following = history.scroll_y >= history.max_scroll_y - 1
-        self.lines.append(line)
-        history.write(line, scroll_end=following)
+        self.lines.append((line, ends_turn))
+        shown = Text(line)
+        if ends_turn:
+            shown.append(TURN_MARK, style="dim")
+        history.write(shown, scroll_end=following)
 
     def on_resize(self) -> None:
         """Lines were cut for the old width: cut them again for the new one, losing nothing."""
         if not self.lines:
             return
-        text = " ".join([*self.lines, self.live] if self.live else self.lines)
+        text = self.text
         self.lines.clear()
         self.history.clear()
         self.live = ""
@@ -88,5 +99,8 @@ class TranscriptView(Vertical):
 
     @property
     def text(self) -> str:
-        """What the panel holds, as one string."""
-        return " ".join(list(self.lines) + ([self.live] if self.live else []))
+        """What the panel holds: lines of a turn joined by spaces, turns by newlines."""
+        out = ""
+        for line, ends_turn in self.lines:
+            out += line + ("\n" if ends_turn else " ")
+        return (out + self.live).rstrip(" ")
