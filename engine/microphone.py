@@ -6,6 +6,7 @@ sounddevice is imported only when a microphone is opened: without the PortAudio 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import AsyncIterator
 
 import numpy as np
@@ -29,9 +30,10 @@ def import_sounddevice():
 class MicrophoneSource:
     """Frames of `frame_size` mono samples at `sample_rate` from an input device.
 
-    PortAudio calls back on its own thread; blocks are handed to the event loop without
-    blocking it. `overflows` counts blocks PortAudio reported as overflowed, `dropped` frames
-    the consumer was too slow to take (the queue holds `max_frames`).
+    PortAudio calls back on its own thread; blocks go into a deque and the event loop is woken
+    only when the consumer waits, so neither side blocks the other. `overflows` counts blocks
+    PortAudio reported as overflowed, `dropped` blocks the consumer was too slow to take (the
+    deque holds `max_frames`).
     """
 
     def __init__(self, device: int | str | None = None, sample_rate: int = 24000,
@@ -65,15 +67,21 @@ class MicrophoneSource:
         except Exception:
             return "default input" if device is None else str(device)
 
-    def _open(self, loop: asyncio.AbstractEventLoop, frames: asyncio.Queue):
+    def _open(self, loop: asyncio.AbstractEventLoop):
         sd = import_sounddevice()
 
         def callback(indata, n, time_info, status):
             if status.input_overflow:
                 self.overflows += 1
             block = indata[:, 0].copy()  # the first channel, as moshi's script takes
-            self.level = float(np.sqrt(np.mean(block * block))) if block.size else 0.0
-            loop.call_soon_threadsafe(self._put, frames, block)
+            self.level = float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))) if n else 0.0
+            if len(self._blocks) >= self.max_frames:
+                self.dropped += 1
+                return
+            self._blocks.append(block)  # deque appends are thread-safe
+            if self._waiting:  # wake the consumer only when it waits: a flood cannot swamp it
+                self._waiting = False
+                loop.call_soon_threadsafe(self._arrived.set)
 
         try:
             stream = sd.InputStream(device=self.device, channels=1, samplerate=self.sample_rate,
@@ -86,18 +94,21 @@ class MicrophoneSource:
         stream.start()
         return stream
 
-    def _put(self, frames: asyncio.Queue, block: np.ndarray) -> None:
-        if frames.qsize() >= self.max_frames:
-            self.dropped += 1
-            return
-        frames.put_nowait(block)
-
     async def __aiter__(self) -> AsyncIterator[np.ndarray]:
-        frames: asyncio.Queue[np.ndarray] = asyncio.Queue()
-        self._stream = self._open(asyncio.get_running_loop(), frames)
+        self._blocks: deque[np.ndarray] = deque()
+        self._arrived = asyncio.Event()
+        self._waiting = False
+        self._stream = self._open(asyncio.get_running_loop())
         try:
             while True:
-                yield await frames.get()
+                if self._blocks:
+                    yield self._blocks.popleft()
+                    continue
+                self._arrived.clear()
+                self._waiting = True
+                if not self._blocks:  # a block may have come in just before `_waiting`
+                    await self._arrived.wait()
+                self._waiting = False
         finally:
             self.close()
 

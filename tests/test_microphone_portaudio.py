@@ -1,0 +1,127 @@
+"""The microphone path through sounddevice and PortAudio for real, on a virtual capture device.
+
+ALSA's `file` plugin over its `null` device is a capture device whose samples are read from a
+file: PortAudio sees it as the default input. It is not paced in real time, so the test takes a
+fixed number of frames. Each test runs in its own process, since PortAudio reads the ALSA
+configuration ($HOME/.asoundrc) once, when sounddevice is imported.
+"""
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import sphn
+
+from conftest import DEMO_EN, ROOT, TINY_STT
+from engine import Session, TextDecoded
+
+FRAMES = 60
+
+
+def portaudio_available() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "import sounddevice"], capture_output=True)
+    return probe.returncode == 0
+
+
+pytestmark = pytest.mark.skipif(not portaudio_available(),
+                                reason="the PortAudio library (libportaudio2) is not installed")
+
+
+@pytest.fixture
+def virtual_mic(tmp_path):
+    """$HOME with an .asoundrc whose default capture device plays the demo recording."""
+    recording = sphn.read(str(DEMO_EN))[0][0].astype("<f4")
+    (tmp_path / "in.raw").write_bytes(recording.tobytes())
+    (tmp_path / ".asoundrc").write_text(textwrap.dedent(f"""\
+        pcm.!default {{
+            type file
+            slave.pcm "null"
+            file "/dev/null"
+            infile "{tmp_path / 'in.raw'}"
+            format "raw"
+        }}
+        """))
+    return tmp_path, recording
+
+
+def run_in(home, code):
+    env = dict(os.environ, HOME=str(home), PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_frames_come_through_portaudio_bit_exact(virtual_mic):
+    home, recording = virtual_mic
+    out = run_in(home, textwrap.dedent(f"""\
+        import asyncio, contextlib, numpy as np
+        from engine import MicrophoneSource
+        MicrophoneSource.check()
+        async def main():
+            frames = []
+            source = MicrophoneSource()
+            async with contextlib.aclosing(source.__aiter__()) as stream:
+                async for frame in stream:
+                    frames.append(frame)
+                    if len(frames) == {FRAMES}:
+                        break
+            np.save("{home / 'got.npy'}", np.concatenate(frames))
+        asyncio.run(main())
+        """))
+    got = np.load(home / "got.npy")
+    np.testing.assert_array_equal(got, recording[: FRAMES * 1920])
+
+
+def test_live_transcript_equals_the_file_transcript(virtual_mic, tiny_stt):
+    home, recording = virtual_mic
+    expected = asyncio.run(transcribe(tiny_stt, recording[: FRAMES * 1920]))
+    out = run_in(home, textwrap.dedent(f"""\
+        import asyncio
+        from engine import MicrophoneSource, ModelSpec, Session, TextDecoded, load_model
+        class Take:
+            def __init__(self, source, n):
+                self.source, self.n = source, n
+            async def __aiter__(self):
+                count = 0
+                async for frame in self.source:
+                    yield frame
+                    count += 1
+                    if count == self.n:
+                        return
+        async def main():
+            model = load_model(ModelSpec(model="{TINY_STT}", device="cpu"))
+            text = ""
+            async with Session(model, Take(MicrophoneSource(), {FRAMES})) as session:
+                async for event in session.events():
+                    if isinstance(event, TextDecoded):
+                        text += event.text
+            print(text, end="")
+        asyncio.run(main())
+        """))
+    assert expected.strip() and out == expected
+
+
+async def transcribe(model, samples):
+    """What the engine makes of the same samples handed over in frames, with no device."""
+    async def frames():
+        for i in range(0, samples.size, 1920):
+            yield samples[i:i + 1920]
+
+    text = ""
+    async with Session(model, frames()) as session:
+        async for event in session.events():
+            if isinstance(event, TextDecoded):
+                text += event.text
+    return text
+
+
+def test_devices_lists_the_virtual_device(virtual_mic):
+    home, _ = virtual_mic
+    env = dict(os.environ, HOME=str(home))
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "devices"], capture_output=True,
+                         text=True, env=env, cwd=ROOT, timeout=60)
+    assert out.returncode == 0 and "default" in out.stdout and "<- default input" in out.stdout
