@@ -56,7 +56,8 @@ class MicrophoneSource:
         except (sd.PortAudioError, ValueError) as e:
             if device is None:
                 raise CapttyError(NO_DEVICE_HINT) from None
-            raise CapttyError(f"no input device '{device}' ({e}); `captty devices` lists them") from None
+            raise CapttyError(f"no input device '{device}' ({e}); `captty devices` lists "
+                              "them") from None
         if not info or info.get("max_input_channels", 0) < 1:
             raise CapttyError(NO_DEVICE_HINT)
 

@@ -108,7 +108,8 @@ def replay_file(spec, path: str, speed: float | None, opts: dict) -> None:
     from engine import FileSource, load_model
 
     FileSource(path).close()  # a bad file fails before the model loads
-    opts["wer"] = check_exports(opts.get("outputs", ()), opts.get("fmt"), opts.pop("reference", None))
+    opts["wer"] = check_exports(opts.get("outputs", ()), opts.get("fmt"),
+                                opts.pop("reference", None))
     model = load_model(spec)
     source = FileSource(path, model.sample_rate, model.frame_size, speed=speed)
     pace = "fast" if speed is None else f"{speed:g}x"
