@@ -6,8 +6,8 @@ Both run in this process on the same loaded model, alternating: the headless pat
 `captty run` does (printer to a discarded buffer); the console is the full Textual app with the
 real engine feed, rendering headless (Textual's own headless driver, the whole compositor runs,
 nothing is written to a terminal) at 120x40. Prints each round, the medians, their ratio, and
-the token-to-screen delay (from the event's arrival on the event loop, one hand-off after its
-decode, to the screen refresh that shows it), also for one paced replay.
+the token-to-screen delay (from the end of the step that decoded a token, on the model thread,
+to the screen refresh that shows it), also for one paced replay.
 """
 from __future__ import annotations
 

@@ -68,11 +68,12 @@ class ConsoleState:
     max_ms: float = 0.0
     turn_end: float | None = None  # item 0's latest end-of-turn probability
     recent_ms: deque = field(default_factory=deque)
-    pending_latency: list[float] = field(default_factory=list)  # decode times not yet on screen
+    pending_latency: list[float] = field(default_factory=list)  # decode times, not yet shown
     screen_latency_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
     annotator: object | None = None  # engine.annotate.Annotator: words and turn ends
     wer: object | None = None  # engine.wer.LiveWer, with --reference
     turns: int = 0
+    _undated: int = 0  # item 0's text pieces whose step has not reported its end yet
 
     def __post_init__(self) -> None:
         self.recent_ms = deque(maxlen=self.window)
@@ -91,8 +92,13 @@ class ConsoleState:
         if isinstance(event, TextDecoded):
             self.transcript(event.item).add(event.text)
             if event.item == 0:
-                self.pending_latency.append(time.perf_counter() if now is None else now)
+                self._undated += 1
         elif isinstance(event, StepTimed):
+            if self._undated:  # the step that decoded them ended at `clock`, on the model thread
+                clock = getattr(event, "clock", 0.0) or (time.perf_counter() if now is None
+                                                         else now)
+                self.pending_latency.extend([clock] * self._undated)
+                self._undated = 0
             self.steps += 1
             self.audio_time = event.audio_time
             self.busy_ms += event.total_ms
