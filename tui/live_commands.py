@@ -31,6 +31,10 @@ def console_options(f):
                      help="Classifier-free guidance coefficient (Hibiki)."),
         click.option("--max-tail", type=click.FloatRange(min=0.0), default=30.0,
                      show_default=True, help="Hibiki: seconds to wait for EOS after the input."),
+        click.option("--speech-out", type=click.Path(dir_okay=False, path_type=str),
+                     help="Models that speak (Hibiki): write the speech to this WAV as it comes."),
+        click.option("--play", is_flag=True,
+                     help="Models that speak (Hibiki): play the speech on the output device."),
     ]):
         f = option(f)
     return f
@@ -78,6 +82,9 @@ def run_headless(model, source, *, batch_size: int, cfg_coef: float, max_tail: f
     result = asyncio.run(run_file(model, source, [TextPrinter(sys.stdout), *sinks],
                                   batch_size=batch_size, cfg_coef=cfg_coef,
                                   max_tail_seconds=max_tail, graceful=graceful))
+    for sink in sinks:  # let the speech being played finish
+        if hasattr(sink, "wait_closed") and not result.interrupted:
+            sink.wait_closed()
     if result.failure is not None:
         raise CapttyError(result.failure.message)
     report(result)
@@ -95,13 +102,30 @@ def stream(model, source, what: str, opts: dict, graceful: bool) -> None:
     tui = use_tui(opts.pop("no_tui"))
     # the console counts the live WER from its own word tracking; the printer needs the sinks'
     sinks = export_sinks(model, outputs, fmt, opts["turn_threshold"], None if tui else wer,
-                         settings)
+                         settings) + speech_sinks(model, opts.pop("speech_out", None),
+                                                  opts.pop("play", False), opts["batch_size"])
     if tui:
         run_console(model, source, what, sinks=sinks, wer=wer, **opts)
     else:
         opts.pop("save_path")
         opts.pop("turn_threshold")
         run_headless(model, source, sinks=sinks, wer=wer, graceful=graceful, **opts)
+
+
+def speech_sinks(model, speech_out: str | None, play: bool, batch_size: int) -> list:
+    """Hibiki's speech: a WAV written as it comes (`-0`, `-1`... per item), played (item 0)."""
+    from engine.sinks import WavWriter
+    from engine.speaker import SpeechPlayer
+
+    if not (speech_out or play):
+        return []
+    if not model.speaks:
+        log.warning("'%s' produces no speech: --speech-out and --play do nothing", model.name)
+        return []
+    sinks = [WavWriter(speech_out, batch_size, model.sample_rate)] if speech_out else []
+    if play:
+        sinks.append(SpeechPlayer(model.sample_rate))
+    return sinks
 
 
 def replay_file(spec, path: str, speed: float | None, opts: dict) -> None:
