@@ -68,6 +68,8 @@ def run_console(model, source, what: str, *, batch_size: int, cfg_coef: float, m
         return None
     if result.saved_to:
         print(f"captty: transcript saved to {result.saved_to}", file=sys.stderr)
+    if wer is not None:
+        print(f"captty: {wer.final}", file=sys.stderr)
     if result.failure:
         raise CapttyError(result.failure)
     return result
