@@ -74,6 +74,8 @@ class StepTimed:
     decode_ms: float
     total_ms: float
     audio_time: float  # seconds of input audio processed once this step is done
+    clock: float = 0.0  # time.perf_counter() when the step ended, on the model thread: the
+    # gaps between steps (waiting for frames, handing events over) show in its differences
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,17 @@ class ItemStateChanged:
     item: int
     step: int
     state: ItemState
+
+
+@dataclass(frozen=True)
+class StreamStarted:
+    """Many inputs in one batch (`MultiSession`): slot `item` starts input `stream` (its index
+    in the inputs, named `name`). The slot's events that follow, until its `EOS_REACHED`, are
+    that input's, with steps and times counted from its own start."""
+
+    item: int
+    stream: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -130,4 +143,4 @@ class EngineFailed:
 
 
 Event = (SessionStarted | TextDecoded | WordBoundary | TurnEndScored | StepTimed | ItemStateChanged
-         | EosTooEarly | EosSampled | SpeechDecoded | SessionEnded | EngineFailed)
+         | StreamStarted | EosTooEarly | EosSampled | SpeechDecoded | SessionEnded | EngineFailed)

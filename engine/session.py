@@ -59,6 +59,7 @@ class Session:
         self._feeder: asyncio.Task | None = None
         self._stopping = False
         self._graceful = True
+        self._aborted = False
 
     # --- the asyncio side -------------------------------------------------------------------
 
@@ -165,6 +166,15 @@ class Session:
             self.frames_taken += 1
         return item
 
+    def _inputs(self):
+        """The source's items until it ends; `_aborted` then tells whether it was aborted."""
+        while True:
+            item = self._next_frame()
+            if item is _END or item is _ABORT:
+                self._aborted = item is _ABORT
+                return
+            yield item
+
     def _run(self) -> None:
         try:
             with torch.no_grad():
@@ -193,19 +203,12 @@ class Session:
         pad_right = int((stt_config.get("audio_delay_seconds", 0.0) + 1.0) * sr) if stt else 0
         framer = Framer(model.frame_size, pad_left)
         started = time.perf_counter()
-        self._post([SessionStarted(model.name, model.model_type, str(model.device),
-                                   str(model.dtype).removeprefix("torch."), self.batch_size,
-                                   self.cfg_coef, sr, model.frame_size, model.speaks,
-                                   pad_left / sr + stt_config.get("audio_delay_seconds", 0.0))])
-        aborted = False
+        self._post([self._started(pad_left / sr + stt_config.get("audio_delay_seconds", 0.0))])
         with loop.streaming():
-            while True:
-                item = self._next_frame()
-                if item is _END or item is _ABORT:
-                    aborted = item is _ABORT
-                    break
+            for item in self._inputs():
                 for frame in framer.push(item):
                     self._post(loop.feed(frame))
+            aborted = self._aborted
             if not aborted:
                 if stt:
                     self._post(loop.end_input())
@@ -220,6 +223,13 @@ class Session:
         wall = time.perf_counter() - started
         self._post([SessionEnded(loop.steps_out, loop.frames_in * model.frame_size / sr, wall,
                                  stopped=aborted or self._stopping)])
+
+    def _started(self, time_offset: float) -> SessionStarted:
+        model = self.model
+        return SessionStarted(model.name, model.model_type, str(model.device),
+                              str(model.dtype).removeprefix("torch."), self.batch_size,
+                              self.cfg_coef, model.sample_rate, model.frame_size, model.speaks,
+                              time_offset)
 
     def _warm_up(self) -> None:
         """A few steps of silence on a throwaway stream, so that torch.compile and the kernels'

@@ -184,31 +184,37 @@ class StepLoop:
         done = self._clock.mark()
         events.append(StepTimed(step, self._clock.ms(start, encoded), self._clock.ms(encoded, stepped),
                                 self._clock.ms(stepped, done), self._clock.ms(start, done),
-                                (step + 1) * self.frame_seconds))
+                                (step + 1) * self.frame_seconds, time.perf_counter()))
         return events
 
     def _outputs(self, step: int, text: list[int], pcm: np.ndarray | None,
                  turn: list[float] | None) -> list[Event]:
         events: list[Event] = []
-        when = step * self.frame_seconds
         for b, token in enumerate(text):
-            state = self.states[b]
-            if state in (ItemState.EOS_REACHED, ItemState.EOS_MISSING):
-                continue
-            if turn is not None:
-                events.append(TurnEndScored(b, step, when, turn[b]))
-            if token == END_OF_PADDING:
-                events.append(WordBoundary(b, step, when))
-            if token == self.eos_id and not self.speaks:
-                events.append(EosSampled(b, step))
-            elif self.speaks and token == self.eos_id:
-                if state == ItemState.STREAMING or not self.hibiki:
-                    events.append(EosTooEarly(b, step))
-                else:
-                    self.states[b] = ItemState.EOS_REACHED
-                    events.append(ItemStateChanged(b, step, ItemState.EOS_REACHED))
-            if token not in self.hidden:
-                events.append(TextDecoded(b, step, when, token, self._piece(token)))
-            if pcm is not None:
-                events.append(SpeechDecoded(b, step, pcm[b]))
+            self._item_outputs(events, b, step, token, None if pcm is None else pcm[b],
+                               None if turn is None else turn[b])
         return events
+
+    def _item_outputs(self, events: list[Event], b: int, step: int, token: int,
+                      pcm: np.ndarray | None, turn: float | None) -> None:
+        """The events of item `b`'s token at `step` (its own step: slots start streams anew)."""
+        state = self.states[b]
+        if state in (ItemState.EOS_REACHED, ItemState.EOS_MISSING):
+            return
+        when = step * self.frame_seconds
+        if turn is not None:
+            events.append(TurnEndScored(b, step, when, turn))
+        if token == END_OF_PADDING:
+            events.append(WordBoundary(b, step, when))
+        if token == self.eos_id and not self.speaks:
+            events.append(EosSampled(b, step))
+        elif self.speaks and token == self.eos_id:
+            if state == ItemState.STREAMING or not self.hibiki:
+                events.append(EosTooEarly(b, step))
+            else:
+                self.states[b] = ItemState.EOS_REACHED
+                events.append(ItemStateChanged(b, step, ItemState.EOS_REACHED))
+        if token not in self.hidden:
+            events.append(TextDecoded(b, step, when, token, self._piece(token)))
+        if pcm is not None:
+            events.append(SpeechDecoded(b, step, pcm))

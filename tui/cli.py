@@ -25,6 +25,7 @@ def cli(debug: bool, quiet: bool) -> None:
 @cli.command()
 @click.argument("infile", type=click.Path(dir_okay=False, path_type=str))
 @click.argument("outfile", required=False, type=click.Path(dir_okay=False, path_type=str))
+@click.argument("more", nargs=-1, type=click.Path(dir_okay=False, path_type=str))
 @model_options
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Batch size (moshi's default: 8 for models that speak, 1 for text-only ones).")
@@ -33,11 +34,21 @@ def cli(debug: bool, quiet: bool) -> None:
 @click.option("--max-tail", type=click.FloatRange(min=0.0), default=30.0, show_default=True,
               help="Hibiki: seconds of silence to wait for EOS after the input ends.")
 @export_options
-def run(infile: str, outfile: str | None, batch_size: int | None, cfg_coef: float,
-        max_tail: float, outputs: tuple[str, ...], fmt: str | None, turn_threshold: float,
-        reference: str | None, **kwargs) -> None:
-    """Transcribe (or translate) INFILE; text on stdout, speech to OUTFILE (WAV) for Hibiki."""
-    _run(spec_from(kwargs), infile, outfile, batch_size, cfg_coef, max_tail, outputs=outputs,
+def run(infile: str, outfile: str | None, more: tuple[str, ...], batch_size: int | None,
+        cfg_coef: float, max_tail: float, outputs: tuple[str, ...], fmt: str | None,
+        turn_threshold: float, reference: str | None, **kwargs) -> None:
+    """Transcribe (or translate) INFILE; text on stdout, speech to OUTFILE (WAV) for Hibiki.
+
+    With an STT model, `run FILE FILE...` transcribes the files in one batch, --batch-size at a
+    time (default: up to 8), each under a `==> FILE <==` header."""
+    from tui.multi_run import transcribe_files, wants_many
+
+    spec = spec_from(kwargs)
+    files = [infile, *([outfile] if outfile else []), *more]
+    if wants_many(spec, files):
+        transcribe_files(spec, files, batch_size, outputs, reference)
+        return
+    _run(spec, infile, outfile, batch_size, cfg_coef, max_tail, outputs=outputs,
          fmt=fmt, turn_threshold=turn_threshold, reference=reference)
 
 

@@ -27,10 +27,15 @@ async def run_file(model: LoadedModel, source: FileSource, sinks: list[Sink], *,
                    cfg_coef: float, max_tail_seconds: float, graceful: bool = False) -> RunResult:
     """Stream `source` through the model into `sinks`; Ctrl-C stops after the current step
     (`graceful`: ends the input instead, so what is in flight is still transcribed)."""
-    result = RunResult()
-    loop = asyncio.get_running_loop()
     session = Session(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
                       max_tail_seconds=max_tail_seconds)
+    return await run_session(session, sinks, graceful=graceful)
+
+
+async def run_session(session: Session, sinks: list[Sink], *, graceful: bool = False) -> RunResult:
+    """Every event of `session` to `sinks`, with the figures and states kept in the result."""
+    result = RunResult()
+    loop = asyncio.get_running_loop()
 
     def interrupt() -> None:
         result.interrupted = True

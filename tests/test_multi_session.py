@@ -1,0 +1,81 @@
+"""Many files in one batch: each file's events equal a lone run's at the same batch size."""
+import asyncio
+import dataclasses
+
+import pytest
+import sphn
+
+from conftest import DEMO_EN, DEMO_FR, TINY_STT, captty
+from engine import FileSource, ItemState, ItemStateChanged, StepTimed, TextDecoded
+from engine.errors import CapttyError
+from engine.events import StreamStarted
+from engine.multi_session import MultiSession
+from engine_run import run
+
+GREEDY = {"temp": 0.0, "temp_text": 0.0}
+
+
+@pytest.fixture(scope="module")
+def short_cut(tmp_path_factory):
+    """The first 3 s (and a bit, not a whole frame) of the French demo."""
+    pcm, _ = sphn.read(str(DEMO_FR), sample_rate=24000)
+    path = tmp_path_factory.mktemp("audio") / "cut.wav"
+    sphn.write_wav(str(path), pcm[:, :24000 * 3 + 777], 24000)
+    return path
+
+
+def per_input(model, paths, batch_size):
+    """Each input's events (slot renumbered 0, step timings left out) and the slot order."""
+    async def go():
+        inputs = [(str(p), lambda p=p: FileSource(p, speed=None)) for p in paths]
+        session = MultiSession(model, inputs, batch_size=batch_size, lm_gen_overrides=GREEDY)
+        holder, events, starts = {}, [[] for _ in paths], []
+        async with session:
+            async for e in session.events():
+                if isinstance(e, StreamStarted):
+                    holder[e.item] = e.stream
+                    starts.append((e.item, e.stream, e.name))
+                elif hasattr(e, "item") and not isinstance(e, StepTimed):
+                    events[holder[e.item]].append(dataclasses.replace(e, item=0))
+        return events, starts
+    return asyncio.run(go())
+
+
+def lone(model, path, batch_size):
+    events = run(model, path, batch_size=batch_size, **GREEDY).events
+    return [e for e in events if getattr(e, "item", None) == 0 and not isinstance(e, StepTimed)]
+
+
+def test_files_refilling_two_slots_equal_their_lone_runs(tiny_stt, short_cut):
+    paths = [DEMO_EN, short_cut, DEMO_FR, DEMO_EN]
+    events, starts = per_input(tiny_stt, paths, batch_size=2)
+    # the short cut ends first, so its slot takes the French demo; demo-en fills the next free one
+    assert [(slot, stream) for slot, stream, _ in starts] == [(0, 0), (1, 1), (1, 2), (0, 3)]
+    assert starts[1][2] == str(short_cut)
+    for path, got in zip(paths, events):
+        expected = lone(tiny_stt, path, batch_size=2)
+        assert any(isinstance(e, TextDecoded) for e in got)
+        assert got == expected, path
+        states = [e.state for e in got if isinstance(e, ItemStateChanged)]
+        assert states == [ItemState.INPUT_ENDED, ItemState.EOS_REACHED]
+
+
+def test_more_slots_than_files_leaves_the_spare_slots_idle(tiny_stt, short_cut):
+    events, starts = per_input(tiny_stt, [short_cut, DEMO_FR], batch_size=3)
+    assert [slot for slot, _, _ in starts] == [0, 1]
+    assert events[0] == lone(tiny_stt, short_cut, batch_size=3)
+    assert events[1] == lone(tiny_stt, DEMO_FR, batch_size=3)
+
+
+def test_models_that_speak_are_refused(tiny_hibiki):
+    with pytest.raises(CapttyError, match="STT"):
+        MultiSession(tiny_hibiki, [], batch_size=2)
+
+
+def test_run_with_several_files_prints_each_transcript_in_order(short_cut):
+    files = [DEMO_EN, DEMO_FR, short_cut]
+    many = captty("run", "--model", TINY_STT, "--device", "cpu", "--batch-size", "2", *files)
+    assert many.returncode == 0, many.stderr
+    headers = [line for line in many.stdout.splitlines() if line.startswith("==> ")]
+    assert headers == [f"==> {f} <==" for f in files]
+    assert "processed" in many.stderr
