@@ -215,6 +215,8 @@ def _load(spec: ModelSpec) -> LoadedModel:
     device = resolve_device(spec.device)
     if device.type == "cpu":
         torch.set_num_threads(cpu_threads())  # on the model thread, where the steps run
+    elif device.index is not None:  # CUDA graphs and timing events use the current device
+        torch.cuda.set_device(device)
     dtype = choose_dtype(device, spec.half)
     info = resolve_checkpoint(spec)
     name = spec.model or spec.hf_repo

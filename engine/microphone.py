@@ -32,8 +32,8 @@ class MicrophoneSource:
 
     PortAudio calls back on its own thread; blocks go into a deque and the event loop is woken
     only when the consumer waits, so neither side blocks the other. `overflows` counts blocks
-    PortAudio reported as overflowed, `dropped` blocks the consumer was too slow to take (the
-    deque holds `max_frames`).
+    PortAudio reported as overflowed, `dropped` blocks lost because the consumer was too slow
+    (the deque holds the newest `max_frames`).
     """
 
     def __init__(self, device: int | str | None = None, sample_rate: int = 24000,
@@ -46,6 +46,12 @@ class MicrophoneSource:
         self.dropped = 0
         self.level = 0.0  # RMS of the last block, for a level meter
         self._stream = None
+
+    @property
+    def queued_seconds(self) -> float:
+        """Audio captured that the consumer has not taken yet."""
+        blocks = getattr(self, "_blocks", ())
+        return len(blocks) * self.frame_size / self.sample_rate
 
     @staticmethod
     def check(device: int | str | None = None) -> None:
@@ -76,9 +82,12 @@ class MicrophoneSource:
                 self.overflows += 1
             block = indata[:, 0].copy()  # the first channel, as moshi's script takes
             self.level = float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))) if n else 0.0
-            if len(self._blocks) >= self.max_frames:
-                self.dropped += 1
-                return
+            if len(self._blocks) >= self.max_frames:  # the oldest go: latency stays bounded
+                try:
+                    self._blocks.popleft()
+                    self.dropped += 1
+                except IndexError:  # the consumer just took it
+                    pass
             self._blocks.append(block)  # deque appends are thread-safe
             if self._waiting:  # wake the consumer only when it waits: a flood cannot swamp it
                 self._waiting = False

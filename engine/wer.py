@@ -64,6 +64,7 @@ class LiveWer:
         self.reference = normalise(reference)
         self.item = item
         self.words: list[str] = []
+        self._scored: tuple[int, WerScore] | None = None
 
     def handle(self, event) -> None:
         if isinstance(event, WordFinished) and event.item == self.item:
@@ -77,7 +78,10 @@ class LiveWer:
 
     @property
     def score(self) -> WerScore:
-        return _score(self.reference, self.words, live=True)
+        """Recomputed only when words were added since the last call."""
+        if self._scored is None or self._scored[0] != len(self.words):
+            self._scored = (len(self.words), _score(self.reference, self.words, live=True))
+        return self._scored[1]
 
     @property
     def final(self) -> WerScore:

@@ -69,8 +69,8 @@ async def test_save_copy_help_and_quit(tmp_path):
         assert app.clipboard.split() == WORDS
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        await pilot.press("x")
-        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("q")  # closes the help, and only that
+        assert not isinstance(app.screen, HelpScreen) and app.is_running
         (tmp_path / "transcript.txt").unlink()
         await pilot.press("q")
     assert app.return_value.saved_to == tmp_path / "transcript.txt"
@@ -153,3 +153,15 @@ async def test_turn_ends_and_live_wer_on_screen(tiny_stt, tmp_path):
         assert "WER" in str(app.query_one("#status").render())
         await pilot.press("q")
     assert (tmp_path / "t.txt").read_text().count("\n") >= 2  # one line a turn
+
+
+async def test_q_mid_stream_lets_the_engine_finish_what_is_in_flight(tiny_stt, tmp_path):
+    # a paced replay, quit early: the engine ends the input and flushes the model's delay first
+    app = CapttyApp(EngineFeed(tiny_stt, FileSource(DEMO_EN, speed=1.0)), title="captty",
+                    save_path=tmp_path / "t.txt")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda: app.state.steps > 40, timeout=120)
+        await pilot.press("q")
+        await settle(pilot, lambda: not app.is_running, timeout=10)
+    assert app.state.ended is not None and app.state.ended.stopped  # ended by the engine
+    assert app.return_value.saved_to == tmp_path / "t.txt"

@@ -6,6 +6,8 @@ so a burst of tokens costs one redraw, and nothing here ever waits on the model.
 """
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,7 @@ rtf: step time over audio time (below 1 keeps up). backlog: audio
 received but not yet processed.[/dim]
 
 Press any key to close."""
+QUIT_GRACE = 3.0  # seconds q waits for the model to finish what is in flight
 
 
 class HelpScreen(ModalScreen):
@@ -49,7 +52,9 @@ class HelpScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         yield Static(HELP)
 
-    def on_key(self) -> None:
+    def on_key(self, event) -> None:
+        event.stop()  # the key closes the help, and does nothing else
+        event.prevent_default()
         self.dismiss()
 
 
@@ -59,6 +64,7 @@ class ConsoleResult:
     saved_to: Path | None
     failure: str | None
     finished: bool  # the stream reached its end (not quit early)
+    save_error: str | None = None
 
 
 class CapttyApp(App[ConsoleResult]):
@@ -87,12 +93,15 @@ class CapttyApp(App[ConsoleResult]):
         self.exit_when_done = exit_when_done
         # 20 redraws a second keep captions within ~50 ms of their decode; a replay as fast as
         # the model goes is for throughput, and redraws take time from the model's thread (GIL)
-        self.refresh_hz = refresh_hz or (20.0 if getattr(feed, "can_pause", True) else 10.0)
+        self.refresh_hz = refresh_hz or (10.0 if getattr(feed, "fast", False) else 20.0)
         self.state = ConsoleState(annotator=annotator, wer=wer)
         self.saved_to: Path | None = None
         self.figures_every = max(1, round(self.refresh_hz / 4))  # figures at about 4 Hz
         self._ticks = 0
         self._shown_heading: Text | None = None
+        self._quitting = False
+        self._finished = False
+        self.save_error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self.heading, id="top", markup=False)
@@ -111,6 +120,12 @@ class CapttyApp(App[ConsoleResult]):
         self.views = (self.query_one(TranscriptView), self.query_one(LatencyPanel),
                       self.query_one(StatusPanel), self.query_one(EndOfStreamPanel),
                       self.query_one("#top", Static))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):  # a closed terminal, a dropped SSH link
+            try:
+                loop.add_signal_handler(sig, self._finish, False)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
         self.run_worker(self._consume(), name="engine events", exit_on_error=False)
         self.set_interval(1 / self.refresh_hz, self.redraw)
         self.redraw(everything=True)
@@ -127,7 +142,9 @@ class CapttyApp(App[ConsoleResult]):
         if self.state.failure is not None:
             self.notify(self.state.failure.message, title="engine stopped", severity="error",
                         timeout=30)
-        if self.exit_when_done:
+        if self._quitting:  # the input was ended by q: what was in flight is in, now go
+            self._finish(False)
+        elif self.exit_when_done:
             self.call_after_refresh(self._finish, True)
 
     # --- drawing ------------------------------------------------------------------------------
@@ -153,13 +170,16 @@ class CapttyApp(App[ConsoleResult]):
                 top.update(heading)
 
     def _heading(self) -> Text:  # Text compares equal by content and style
-        text = Text(self.heading)
+        text = Text()  # the state first: a long heading is cut at the right on narrow screens
         if self.state.failure is not None:
-            text.append("  [failed]", style="bold red")
+            text.append("[failed] ", style="bold red")
         elif self.state.ended is not None:
-            text.append("  [finished]", style="bold green")
+            text.append("[finished] ", style="bold green")
+        elif self._quitting:
+            text.append("[finishing] ", style="bold yellow")
         elif self.feed.paused:
-            text.append("  [paused]", style="bold yellow")
+            text.append("[paused] ", style="bold yellow")
+        text.append(self.heading)
         return text
 
     # --- keys ---------------------------------------------------------------------------------
@@ -182,7 +202,7 @@ class CapttyApp(App[ConsoleResult]):
             return None
         path = self.save_path or Path(time.strftime("captty-%Y%m%d-%H%M%S.txt"))
         path.write_text(self.transcript + "\n")
-        self.saved_to = path
+        self.saved_to = self.save_path = path  # later saves update the same file
         return path
 
     def action_save(self) -> None:
@@ -201,13 +221,25 @@ class CapttyApp(App[ConsoleResult]):
         self.push_screen(HelpScreen())
 
     def action_quit_saving(self) -> None:
-        self._finish(self.state.ended is not None)
+        """End the input and quit once what is in flight is transcribed (the model's delay);
+        pressed again, or after `QUIT_GRACE` seconds, quit at once."""
+        if self.state.ended is not None or self.state.failure is not None or self._quitting:
+            self._finish(self.state.ended is not None)
+            return
+        self._quitting = True
+        self.feed.stop()
+        self.set_timer(QUIT_GRACE, lambda: self._finish(False))
+        self.redraw(everything=True)
 
     def _finish(self, finished: bool) -> None:
+        if self._finished:
+            return  # already on the way out
+        self._finished = True
         try:
             self.save()
         except OSError as e:
-            self.notify(f"cannot save: {e}", severity="error")
+            self.save_error = f"cannot save the transcript to {self.save_path}: {e.strerror or e}"
         self.feed.abort()
         failure = self.state.failure.message if self.state.failure else None
-        self.exit(ConsoleResult(self.transcript, self.saved_to, failure, finished))
+        self.exit(ConsoleResult(self.transcript, self.saved_to, failure, finished,
+                                self.save_error))

@@ -28,6 +28,11 @@ class EngineFeed:
         return hasattr(self.source, "pacer") and self.source.pacer.speed is not None
 
     @property
+    def fast(self) -> bool:
+        """A replay as fast as the model goes."""
+        return hasattr(self.source, "pacer") and self.source.pacer.speed is None
+
+    @property
     def paused(self) -> bool:
         return self.can_pause and self.source.pacer.paused
 
@@ -50,7 +55,8 @@ class EngineFeed:
 
     @property
     def backlog_seconds(self) -> float:
-        return self.session.backlog_seconds
+        """Audio waiting for the model: in the session, and in the source's own buffer."""
+        return self.session.backlog_seconds + getattr(self.source, "queued_seconds", 0.0)
 
     @property
     def dropped(self) -> int | None:
@@ -80,6 +86,7 @@ class ScriptedFeed:
     """Replays a fixed list of events (for tests and snapshots), optionally paced."""
 
     can_pause = True
+    fast = False
     backlog_seconds = 0.0
     dropped = overflows = level = None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -64,8 +65,12 @@ def run_console(model, source, what: str, *, batch_size: int, cfg_coef: float, m
     app = CapttyApp(feed, title=title(model, what, batch_size), save_path=save_path,
                     annotator=Annotator.of(model, turn_threshold), wer=wer)
     result = app.run()
-    if result is None:
-        return None
+    if result is None or result.save_error:  # the console broke, or could not save: rescue it
+        rescued = rescue(app.transcript, result.save_error if result else None)
+        if result is None:
+            raise CapttyError("the console stopped on an error"
+                              + (f"; the transcript is in {rescued}" if rescued else ""))
+        result.saved_to = rescued
     if result.saved_to:
         print(f"captty: transcript saved to {result.saved_to}", file=sys.stderr)
     if wer is not None:
@@ -73,6 +78,24 @@ def run_console(model, source, what: str, *, batch_size: int, cfg_coef: float, m
     if result.failure:
         raise CapttyError(result.failure)
     return result
+
+
+def rescue(transcript: str, why: str | None) -> Path | None:
+    """Save a transcript the console could not save where it was asked to."""
+    import tempfile
+
+    if why:
+        print(f"captty: {why}", file=sys.stderr)
+    if not transcript:
+        return None
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        path = folder / time.strftime("captty-rescued-%Y%m%d-%H%M%S.txt")
+        try:
+            path.write_text(transcript + "\n")
+            return path
+        except OSError:
+            continue
+    return None
 
 
 def run_headless(model, source, *, batch_size: int, cfg_coef: float, max_tail: float,
