@@ -74,6 +74,7 @@ class Session:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._ready = asyncio.Event()  # the model is warm: the source may start
         self._job = model_thread().submit(self._run)
         self._feeder = asyncio.create_task(self._feed(), name="captty-feeder")
         self._feeder.add_done_callback(self._fed)
@@ -83,6 +84,9 @@ class Session:
             self._inbox.put(_END if self._graceful else _ABORT)
 
     async def _feed(self) -> None:
+        # a paced file or a microphone starts its clock on its first frame: not while the model
+        # thread is still warming up, or a replay would burst and live would start behind
+        await self._ready.wait()
         try:
             async with contextlib.aclosing(aiter(self.source)) as frames:
                 async for frame in frames:
@@ -153,6 +157,7 @@ class Session:
     def _deliver(self, events: list[Event], taken: int) -> None:
         for _ in range(taken):
             self._credits.release()
+        self._ready.set()  # the first hand-off is SessionStarted (or a failure), after warm-up
         self._events.put_nowait(events)
 
     # --- the model thread ---------------------------------------------------------------------
