@@ -50,7 +50,7 @@ class MultiSession(Session):
         self._post([self._started(self.pad_left / sr + self.delay)])
         with loop.streaming():
             for item in self._inputs():
-                self._post(loop.feed_slots(item))
+                self._post_step(loop.feed_slots(item))
         wall = time.perf_counter() - started
         self._post([SessionEnded(loop.steps_out, loop.frames_fed * model.frame_size / sr, wall,
                                  stopped=self._aborted or self._stopping)])

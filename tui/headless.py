@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from engine import (CapttyError, EngineFailed, EosTooEarly, FileSource, ItemState, ItemStateChanged,
                     LoadedModel, Session, SessionEnded, StepTimed)
 from engine.sinks import Sink, TextPrinter, WavWriter
+from tui.step_histogram import StepHistogram
 
 log = logging.getLogger("captty")
 
@@ -19,7 +20,7 @@ class RunResult:
     ended: SessionEnded | None = None
     failure: EngineFailed | None = None
     interrupted: bool = False
-    step_ms: list[float] = field(default_factory=list)
+    step_ms: StepHistogram = field(default_factory=StepHistogram)
     states: dict[int, ItemState] = field(default_factory=dict)
 
 
@@ -78,8 +79,7 @@ def report(result: RunResult, stream=None) -> None:
     ended = result.ended
     if ended is None or not ended.steps:
         return
-    steps = sorted(result.step_ms)
-    p50 = steps[len(steps) // 2] if steps else 0.0
+    p50 = result.step_ms.median
     rtf = ended.real_time_factor
     speed = f", {1 / rtf:.1f}x real time" if rtf else ""
     print(f"captty: processed {ended.steps} steps in {ended.wall_seconds:.1f}s, "
