@@ -92,8 +92,8 @@ class CapttyApp(App[ConsoleResult]):
         self.save_path = save_path
         self.exit_when_done = exit_when_done
         # 20 redraws a second keep captions within ~50 ms of their decode; a replay as fast as
-        # the model goes is for throughput, and redraws take time from the model's thread (GIL)
-        self.refresh_hz = refresh_hz or (10.0 if getattr(feed, "fast", False) else 20.0)
+        # the model goes is for throughput (5 a second), and redraws take the GIL from the steps
+        self.refresh_hz = refresh_hz or (5.0 if getattr(feed, "fast", False) else 20.0)
         self.state = ConsoleState(annotator=annotator, wer=wer)
         self.saved_to: Path | None = None
         self.figures_every = max(1, round(self.refresh_hz / 4))  # figures at about 4 Hz
