@@ -19,6 +19,7 @@ class FakeInputStream:
 
     recording: np.ndarray
     overflow_at = 3
+    gate: threading.Event | None = None  # if set: the first block, then wait for the gate
 
     def __init__(self, device, channels, samplerate, blocksize, dtype, callback):
         assert (channels, samplerate, dtype) == (1, 24000, "float32")
@@ -34,6 +35,8 @@ class FakeInputStream:
         for i in range(0, self.recording.size - self.blocksize + 1, self.blocksize):
             if not self.running:
                 return
+            if i == self.blocksize and self.gate is not None:
+                self.gate.wait()
             block = self.recording[i:i + self.blocksize].reshape(-1, 1)
             status = types.SimpleNamespace(input_overflow=(i // self.blocksize == self.overflow_at))
             self.callback(block, self.blocksize, None, status)
@@ -46,8 +49,9 @@ class FakeInputStream:
         pass
 
 
-def fake_sounddevice(recording):
+def fake_sounddevice(recording, gate=None):
     FakeInputStream.recording = recording
+    FakeInputStream.gate = gate
     return types.SimpleNamespace(InputStream=FakeInputStream, PortAudioError=OSError)
 
 
@@ -68,10 +72,12 @@ async def test_callback_blocks_become_frames_in_order(monkeypatch):
 
 async def test_a_slow_consumer_drops_frames_and_counts_them(monkeypatch):
     recording = np.full(1920 * 30, 0.5, dtype=np.float32)
-    monkeypatch.setattr(microphone, "import_sounddevice", lambda: fake_sounddevice(recording))
+    gate = threading.Event()  # the other blocks come once the first one is taken
+    monkeypatch.setattr(microphone, "import_sounddevice", lambda: fake_sounddevice(recording, gate))
     source = MicrophoneSource(max_frames=5)
     it = source.__aiter__()
     first = await it.__anext__()
+    gate.set()
     await asyncio.to_thread(source._stream.thread.join)  # the other 29 blocks are called back
     for _ in range(3):
         await asyncio.sleep(0)  # and handed to the event loop
