@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import statistics
 import sys
 import tempfile
@@ -24,19 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import FileSource, ModelSpec, load_model  # noqa: E402
-from engine.sinks import TextPrinter  # noqa: E402
 from tui.app import CapttyApp  # noqa: E402
 from tui.console_state import percentile  # noqa: E402
 from tui.feeds import EngineFeed  # noqa: E402
-from tui.headless import run_file  # noqa: E402
+from run_vs_reference import engine_round  # noqa: E402  (this folder)
 
 
 def headless(model, path):
-    start = time.perf_counter()
-    source = FileSource(path, model.sample_rate, model.frame_size, speed=None)
-    result = asyncio.run(run_file(model, source, [TextPrinter(io.StringIO())], batch_size=1,
-                                  cfg_coef=1.0, max_tail_seconds=30.0))
-    return time.perf_counter() - start, result.ended.steps
+    steps, seconds, _ = engine_round(model, path, batch_size=1)  # what `captty run` does
+    return seconds, steps
 
 
 def console(model, path, save, speed=None):

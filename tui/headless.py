@@ -87,18 +87,27 @@ def report(result: RunResult, stream=None) -> None:
           f"real-time factor {rtf:.3f}{speed}", file=stream)
 
 
+def print_run(model: LoadedModel, source, sinks, *, batch_size: int, cfg_coef: float,
+              max_tail_seconds: float, graceful: bool = False) -> RunResult:
+    """The transcript of `source` on stdout, its events also into `sinks`; a failure of the
+    engine becomes one clear error."""
+    result = asyncio.run(run_file(model, source, [TextPrinter(sys.stdout), *sinks],
+                                  batch_size=batch_size, cfg_coef=cfg_coef,
+                                  max_tail_seconds=max_tail_seconds, graceful=graceful))
+    if result.failure is not None:
+        raise CapttyError(result.failure.message)
+    return result
+
+
 def transcribe_file(model: LoadedModel, infile: str, outfile: str | None, *, batch_size: int,
                     cfg_coef: float, max_tail_seconds: float, also: tuple = ()) -> RunResult:
     """`also`: more sinks, e.g. `engine.exports.transcript_sink(...)` for transcript files."""
     source = FileSource(infile, model.sample_rate, model.frame_size, speed=None)
-    sinks: list[Sink] = [TextPrinter(sys.stdout), *also]
+    sinks: list[Sink] = list(also)
     if outfile:
         if model.speaks:
             sinks.append(WavWriter(outfile, batch_size, model.sample_rate))
         else:
             log.warning("'%s' produces no speech: OUTFILE %s is not written", model.name, outfile)
-    result = asyncio.run(run_file(model, source, sinks, batch_size=batch_size, cfg_coef=cfg_coef,
-                                  max_tail_seconds=max_tail_seconds))
-    if result.failure is not None:
-        raise CapttyError(result.failure.message)
-    return result
+    return print_run(model, source, sinks, batch_size=batch_size, cfg_coef=cfg_coef,
+                     max_tail_seconds=max_tail_seconds)

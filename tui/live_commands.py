@@ -5,7 +5,6 @@ when it is not (output piped, no TTY) or with --no-tui.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import time
@@ -100,18 +99,13 @@ def rescue(transcript: str, why: str | None) -> Path | None:
 
 def run_headless(model, source, *, batch_size: int, cfg_coef: float, max_tail: float,
                  sinks=(), wer=None, graceful: bool = False) -> None:
-    from engine import CapttyError
-    from engine.sinks import TextPrinter
-    from tui.headless import report, run_file
+    from tui.headless import print_run, report
 
-    result = asyncio.run(run_file(model, source, [TextPrinter(sys.stdout), *sinks],
-                                  batch_size=batch_size, cfg_coef=cfg_coef,
-                                  max_tail_seconds=max_tail, graceful=graceful))
+    result = print_run(model, source, sinks, batch_size=batch_size, cfg_coef=cfg_coef,
+                       max_tail_seconds=max_tail, graceful=graceful)
     for sink in sinks:  # let the speech being played finish
         if hasattr(sink, "wait_closed") and not result.interrupted:
             sink.wait_closed()
-    if result.failure is not None:
-        raise CapttyError(result.failure.message)
     report(result)
     if wer is not None:
         print(f"captty: {wer.final}", file=sys.stderr)
