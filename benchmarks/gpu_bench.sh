@@ -6,15 +6,15 @@ set -e
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader >&2
-$PY -m tui.cli -q bench --shape stt-1b --device cuda -b 1,8,64,256,400 --steps 60 --json
-$PY -m tui.cli -q bench --shape hibiki-2b --device cuda -b 1,8 --steps 60 --json
-$PY -m tui.cli -q bench --shape stt-2.6b --device cuda -b 1,64 --steps 40 --json
+$PY -m captty.tui.cli -q bench --shape stt-1b --device cuda -b 1,8,64,256,400 --steps 60 --json
+$PY -m captty.tui.cli -q bench --shape hibiki-2b --device cuda -b 1,8 --steps 60 --json
+$PY -m captty.tui.cli -q bench --shape stt-2.6b --device cuda -b 1,64 --steps 40 --json
 # many files in one batch on the GPU: each transcript as its lone run's at the same batch size
 $PY - <<'PYEOF' >&2
 import asyncio, sys
 sys.path[:0] = [".", "tests"]
 from conftest import DEMO_EN, DEMO_FR, TINY_STT
-from engine import ModelSpec, load_model
+from captty.engine import ModelSpec, load_model
 import test_multi_session as t
 m = load_model(ModelSpec(model=str(TINY_STT), device="cuda"))
 events, _ = t.per_input(m, [DEMO_EN, DEMO_FR, DEMO_EN], 2)

@@ -22,11 +22,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import FileSource, ModelSpec, StepTimed, load_model  # noqa: E402
-from engine.bench import rss_mb  # noqa: E402
-from engine.sinks import TextPrinter  # noqa: E402
-from tui.headless import run_file  # noqa: E402
-from tui.multi_run import TranscriptsInOrder, run_many  # noqa: E402
+from captty.engine import FileSource, ModelSpec, StepTimed, load_model  # noqa: E402
+from captty.engine.bench import rss_mb  # noqa: E402
+from captty.engine.sinks import TextPrinter  # noqa: E402
+from captty.tui.headless import run_file  # noqa: E402
+from captty.tui.multi_run import TranscriptsInOrder, run_many  # noqa: E402
 
 MARKS = (1, 10, 30, 60)
 

@@ -21,11 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import FileSource, ModelSpec, load_model  # noqa: E402
-from engine.model_thread import model_thread  # noqa: E402
-from engine.reference_loop import seed_loop  # noqa: E402
-from engine.sinks import TextPrinter  # noqa: E402
-from tui.headless import run_file  # noqa: E402
+from captty.engine import FileSource, ModelSpec, load_model  # noqa: E402
+from captty.engine.model_thread import model_thread  # noqa: E402
+from captty.engine.reference_loop import seed_loop  # noqa: E402
+from captty.engine.sinks import TextPrinter  # noqa: E402
+from captty.tui.headless import run_file  # noqa: E402
 
 
 def engine_round(model, path, batch_size):

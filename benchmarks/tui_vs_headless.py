@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import FileSource, ModelSpec, load_model  # noqa: E402
-from tui.app import CapttyApp  # noqa: E402
-from tui.console_state import percentile  # noqa: E402
-from tui.feeds import EngineFeed  # noqa: E402
+from captty.engine import FileSource, ModelSpec, load_model  # noqa: E402
+from captty.tui.app import CapttyApp  # noqa: E402
+from captty.tui.console_state import percentile  # noqa: E402
+from captty.tui.feeds import EngineFeed  # noqa: E402
 from run_vs_reference import engine_round  # noqa: E402  (this folder)
 
 

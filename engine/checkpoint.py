@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import torch
 
+from .bundled import bundled_model, bundled_models
 from .errors import CapttyError
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ OFFLINE_HINT = ("it is not in the local cache and the hub cannot be reached (off
 class ModelSpec:
     """What the user asked for; every field mirrors a command-line option."""
 
-    model: str | None = None  # local folder or hub repository; wins over hf_repo
+    model: str | None = None  # local folder, hub repository or bundled model; wins over hf_repo
     hf_repo: str = DEFAULT_REPO
     moshi_weight: str | None = None
     mimi_weight: str | None = None
@@ -164,6 +165,8 @@ def resolve_checkpoint(spec: ModelSpec):
         _check_exists(overrides[key], what)
     overrides = {k: v for k, v in overrides.items() if v is not None}
     folder = Path(name).expanduser()
+    if not folder.is_dir():
+        folder = bundled_model(name) or folder
     if folder.is_dir():
         files = _local_files(folder) | overrides
         for key in ("moshi_weights", "mimi_weights", "tokenizer", "mimi_config_path"):
@@ -172,8 +175,9 @@ def resolve_checkpoint(spec: ModelSpec):
     elif name.count("/") == 1 and not name.startswith((".", "/", "~")):
         files, repo = dict(overrides), name
     else:
-        raise CapttyError(f"model '{name}' is neither a checkpoint folder nor a hub repository "
-                          "name like kyutai/stt-1b-en_fr")
+        raise CapttyError(f"model '{name}' is not a checkpoint folder, a bundled model "
+                          f"({', '.join(bundled_models())}) or a hub repository name like "
+                          "kyutai/stt-1b-en_fr")
     try:
         if repo is not None:
             _use_cache_if_hub_unreachable()

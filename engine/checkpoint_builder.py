@@ -16,7 +16,7 @@ Mimi's codebooks are calibrated with the quantizer's own k-means initialisation 
 of real recordings, so that different audio gives different codes. The same inputs always give
 byte-identical files.
 
-    python -m engine.checkpoint_builder [OUTDIR] [--audio WAV ...]
+    python -m captty.engine.checkpoint_builder [OUTDIR] [--audio WAV ...]
 
 With no arguments it rebuilds assets/models from the bundled assets/audio recordings.
 """
@@ -330,7 +330,7 @@ def build_all(outdir: Path, calibration_audio: list[Path]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m engine.checkpoint_builder",
+    parser = argparse.ArgumentParser(prog="python -m captty.engine.checkpoint_builder",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", nargs="?", type=Path, default=ASSETS / "models",
                         help="where tiny-stt/ and tiny-hibiki/ go (default: assets/models)")

@@ -15,7 +15,7 @@ SHARED_AUDIO = ROOT.parent / "shared" / "audio"
 
 
 def load(folder):
-    from engine import ModelSpec, load_model
+    from captty.engine import ModelSpec, load_model
 
     return load_model(ModelSpec(model=str(folder), device="cpu"))
 
@@ -40,5 +40,5 @@ def shared_audio():
 def captty(*args, env=None, timeout=300):
     """Run the installed `captty` command line the way a user does."""
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "captty.tui.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=ROOT, env=full_env, timeout=timeout)

@@ -1,5 +1,5 @@
 """Scripted event streams for console tests: what an STT or a Hibiki session would send."""
-from engine import (ItemState, ItemStateChanged, EosTooEarly, SessionEnded, SessionStarted,
+from captty.engine import (ItemState, ItemStateChanged, EosTooEarly, SessionEnded, SessionStarted,
                     StepTimed, TextDecoded, TurnEndScored)
 
 WORDS = ("the quick brown fox jumps over the lazy dog while the console keeps up with every "

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import (EngineFailed, FileSource, ItemState, ItemStateChanged, Session, SessionEnded,
+from captty.engine import (EngineFailed, FileSource, ItemState, ItemStateChanged, Session, SessionEnded,
                     SpeechDecoded, StepTimed, TextDecoded)
 
 

@@ -7,7 +7,7 @@ import torch
 from moshi.client_utils import RawPrinter
 from moshi.run_inference import InferenceState, seed_all
 
-from engine.reference_loop import load_pcm
+from captty.engine.reference_loop import load_pcm
 
 
 def moshi_stt_text(model, path) -> str:

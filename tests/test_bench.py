@@ -2,9 +2,9 @@
 import json
 
 from conftest import DEMO_EN, TINY_STT, captty
-from engine.bench import bench, format_table, input_frames
-from engine.bench_models import random_model
-from engine.model_thread import model_thread
+from captty.engine.bench import bench, format_table, input_frames
+from captty.engine.bench_models import random_model
+from captty.engine.model_thread import model_thread
 
 FIGURES = {"ms_per_step", "p50_ms", "p95_ms", "encode_ms", "lm_ms", "decode_ms", "peak_mb",
            "real_time_factor", "real_time_streams"}

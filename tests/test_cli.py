@@ -70,7 +70,7 @@ def test_folder_without_config(tmp_path):
 
 def test_unknown_model_name():
     result = captty("run", DEMO_EN, "--model", "not-a-model")
-    assert_one_clear_line(result, "neither a checkpoint folder nor a hub repository")
+    assert_one_clear_line(result, "not a checkpoint folder, a bundled model")
 
 
 def test_repository_that_cannot_be_fetched_offline():
@@ -102,7 +102,7 @@ def test_ctrl_c_mid_stream_keeps_the_transcript_and_exits_130(tmp_path):
     long = tmp_path / "long.wav"
     speech = sphn.read(str(DEMO_EN))[0]
     sphn.write_wav(str(long), np.tile(speech, (1, 30)), sample_rate=24000)  # three minutes
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "run", str(long), "--model",
+    proc = subprocess.Popen([sys.executable, "-m", "captty.tui.cli", "run", str(long), "--model",
                              str(TINY_STT)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=dict(os.environ))
     first = proc.stdout.read(20)  # the transcript has started

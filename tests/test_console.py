@@ -5,12 +5,12 @@ import pytest
 
 from conftest import DEMO_EN
 from console_script import WORDS, hibiki_script, stt_script
-from engine import FileSource, ItemState
+from captty.engine import FileSource, ItemState
 from engine_run import run
-from tui.app import CapttyApp, HelpScreen
-from tui.console_state import ConsoleState
-from tui.feeds import EngineFeed, ScriptedFeed
-from tui.widgets.transcript import TranscriptView, split_line
+from captty.tui.app import CapttyApp, HelpScreen
+from captty.tui.console_state import ConsoleState
+from captty.tui.feeds import EngineFeed, ScriptedFeed
+from captty.tui.widgets.transcript import TranscriptView, split_line
 
 
 async def settle(pilot, until, timeout=30.0):
@@ -138,8 +138,8 @@ async def test_real_engine_replay_fast_ends_with_what_run_prints(tiny_stt):
 
 
 async def test_turn_ends_and_live_wer_on_screen(tiny_stt, tmp_path):
-    from engine.annotate import Annotator
-    from engine.wer import LiveWer
+    from captty.engine.annotate import Annotator
+    from captty.engine.wer import LiveWer
 
     reference = "hello and welcome to captty this console turns live speech into text"
     app = CapttyApp(EngineFeed(tiny_stt, FileSource(DEMO_EN, speed=None)), title="captty",

@@ -1,7 +1,7 @@
 """Snapshots of the main screen, for STT and for Hibiki, from scripted feeds (stable runs)."""
 from console_script import hibiki_script, stt_script
-from tui.app import CapttyApp
-from tui.feeds import ScriptedFeed
+from captty.tui.app import CapttyApp
+from captty.tui.feeds import ScriptedFeed
 
 
 def console(events, title):

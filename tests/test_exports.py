@@ -7,12 +7,12 @@ import srt
 import webvtt
 
 from conftest import DEMO_EN, TINY_STT, captty
-from engine.events import SessionEnded, SessionStarted
-from engine.exports import CueBuilder, CueRules, format_of, open_writer
-from engine.exports.cues import wrap
-from engine.turns import TurnEnded
-from engine.words import Word, WordFinished, WordTiming
-from engine import CapttyError
+from captty.engine.events import SessionEnded, SessionStarted
+from captty.engine.exports import CueBuilder, CueRules, format_of, open_writer
+from captty.engine.exports.cues import wrap
+from captty.engine.turns import TurnEnded
+from captty.engine.words import Word, WordFinished, WordTiming
+from captty.engine import CapttyError
 
 STARTED = SessionStarted("tiny", "stt", "cpu", "float32", 1, 1.0, 24000, 1920, False)
 # Twelve words, 0.3 s apart; a turn ends after "six" (at 2.0 s), and "nine" is followed by a
@@ -112,7 +112,7 @@ def test_the_format_comes_from_the_extension_or_is_named():
 
 
 def test_captty_run_writes_every_format_and_the_wer(tmp_path, tiny_stt):
-    from engine.annotate import Annotator
+    from captty.engine.annotate import Annotator
     from engine_run import run
 
     reference = tmp_path / "reference.txt"

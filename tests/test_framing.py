@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.framing import Framer
+from captty.engine.framing import Framer
 
 
 @pytest.mark.parametrize("pad_left,pad_right,pieces", [

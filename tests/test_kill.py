@@ -15,8 +15,8 @@ import srt
 import webvtt
 
 from conftest import DEMO_EN, DEMO_FR, ROOT, TINY_HIBIKI, TINY_STT
-from engine.annotate import Annotator
-from engine.words import WordFinished
+from captty.engine.annotate import Annotator
+from captty.engine.words import WordFinished
 from engine_run import run
 
 
@@ -27,7 +27,7 @@ def tiled(src, dst, times):
 
 
 def start(*args):
-    return subprocess.Popen([sys.executable, "-m", "tui.cli", "run", *map(str, args)], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "captty.tui.cli", "run", *map(str, args)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
 
 

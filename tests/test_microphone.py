@@ -9,9 +9,9 @@ import pytest
 import sphn
 
 from conftest import DEMO_EN
-from engine import CapttyError
-from engine import microphone
-from engine.microphone import MicrophoneSource
+from captty.engine import CapttyError
+from captty.engine import microphone
+from captty.engine.microphone import MicrophoneSource
 
 
 class FakeInputStream:

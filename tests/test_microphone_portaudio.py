@@ -57,7 +57,7 @@ def test_frames_come_through_portaudio_bit_exact(virtual_mic):
     home, recording = virtual_mic
     out = run_in(home, textwrap.dedent(f"""\
         import asyncio, contextlib, numpy as np
-        from engine import MicrophoneSource
+        from captty.engine import MicrophoneSource
         MicrophoneSource.check()
         async def main():
             frames = []
@@ -77,6 +77,6 @@ def test_frames_come_through_portaudio_bit_exact(virtual_mic):
 def test_devices_lists_the_virtual_device(virtual_mic):
     home, _ = virtual_mic
     env = dict(os.environ, HOME=str(home))
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "devices"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "captty.tui.cli", "devices"], capture_output=True,
                          text=True, env=env, cwd=ROOT, timeout=60)
     assert out.returncode == 0 and "default" in out.stdout and "<- default input" in out.stdout

@@ -6,13 +6,28 @@ import pytest
 import sphn
 
 from conftest import DEMO_EN, DEMO_FR, TINY_STT, captty
-from engine import FileSource, ItemState, ItemStateChanged, StepTimed, TextDecoded
-from engine.errors import CapttyError
-from engine.events import StreamStarted
-from engine.multi_session import MultiSession
+from captty.engine import (FileSource, ItemState, ItemStateChanged, StepTimed, TextDecoded,
+                           TurnEndScored)
+from captty.engine.errors import CapttyError
+from captty.engine.events import StreamStarted
+from captty.engine.multi_session import MultiSession
 from engine_run import run
 
 GREEDY = {"temp": 0.0, "temp_text": 0.0}
+# An input's end-of-turn probabilities in slot 1 are not bit-equal to its lone run in slot 0: CPU
+# GEMM kernels may round rows differently (0.017 apart was seen on an AMD EPYC). Tokens, steps
+# and states are exact; probabilities are compared within this.
+PROBABILITY_TOLERANCE = 0.05
+
+
+def assert_same_events(got, expected, what=""):
+    assert [type(e) for e in got] == [type(e) for e in expected], what
+    for a, b in zip(got, expected):
+        if isinstance(a, TurnEndScored):
+            assert (a.item, a.step, a.time) == (b.item, b.step, b.time), what
+            assert a.probability == pytest.approx(b.probability, abs=PROBABILITY_TOLERANCE), what
+        else:
+            assert a == b, what
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +70,7 @@ def test_files_refilling_two_slots_equal_their_lone_runs(tiny_stt, short_cut):
     for path, got in zip(paths, events):
         expected = lone(tiny_stt, path, batch_size=2)
         assert any(isinstance(e, TextDecoded) for e in got)
-        assert got == expected, path
+        assert_same_events(got, expected, path)
         states = [e.state for e in got if isinstance(e, ItemStateChanged)]
         assert states == [ItemState.INPUT_ENDED, ItemState.EOS_REACHED]
 
@@ -63,8 +78,8 @@ def test_files_refilling_two_slots_equal_their_lone_runs(tiny_stt, short_cut):
 def test_more_slots_than_files_leaves_the_spare_slots_idle(tiny_stt, short_cut):
     events, starts = per_input(tiny_stt, [short_cut, DEMO_FR], batch_size=3)
     assert [slot for slot, _, _ in starts] == [0, 1]
-    assert events[0] == lone(tiny_stt, short_cut, batch_size=3)
-    assert events[1] == lone(tiny_stt, DEMO_FR, batch_size=3)
+    assert_same_events(events[0], lone(tiny_stt, short_cut, batch_size=3))
+    assert_same_events(events[1], lone(tiny_stt, DEMO_FR, batch_size=3))
 
 
 def test_models_that_speak_are_refused(tiny_hibiki):

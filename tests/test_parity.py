@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from conftest import DEMO_EN, DEMO_FR, TINY_STT, load
-from engine import ItemState
+from captty.engine import ItemState
 from engine_run import run
-from engine.model_thread import model_thread
-from engine.reference_loop import seed_loop as _seed_loop
+from captty.engine.model_thread import model_thread
+from captty.engine.reference_loop import seed_loop as _seed_loop
 from reference import moshi_stt_text
 
 HIDDEN = {0, 1, 2, 3}  # word boundary, bos, eos, padding: never shown

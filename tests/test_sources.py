@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import sphn
 
-from engine import CapttyError, FileSource
-from engine.pacing import Pacer
+from captty.engine import CapttyError, FileSource
+from captty.engine.pacing import Pacer
 
 
 def sine(freq, seconds, rate, amp=0.3):

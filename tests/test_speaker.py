@@ -4,9 +4,9 @@ import types
 import numpy as np
 import pytest
 
-from engine import CapttyError, SpeechDecoded, TextDecoded
-from engine import speaker
-from engine.speaker import SpeechPlayer
+from captty.engine import CapttyError, SpeechDecoded, TextDecoded
+from captty.engine import speaker
+from captty.engine.speaker import SpeechPlayer
 
 
 class FakeOutputStream:

@@ -1,10 +1,10 @@
 """End of turn: reported once when the semantic-VAD score crosses the threshold, re-armed by text."""
 import pytest
 
-from engine.annotate import Annotator
-from engine.events import TextDecoded, TurnEndScored
-from engine.turns import TurnEnded, TurnTracker
-from engine.words import WordTiming
+from captty.engine.annotate import Annotator
+from captty.engine.events import TextDecoded, TurnEndScored
+from captty.engine.turns import TurnEnded, TurnTracker
+from captty.engine.words import WordTiming
 from engine_run import run
 from conftest import DEMO_EN
 

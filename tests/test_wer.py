@@ -1,8 +1,8 @@
 """Word error rate with jiwer: standard normalisation, and a live score for a growing transcript."""
 import pytest
 
-from engine.wer import LiveWer, normalise, word_error_rate
-from engine.words import WordFinished
+from captty.engine.wer import LiveWer, normalise, word_error_rate
+from captty.engine.words import WordFinished
 
 
 def test_normalisation_ignores_case_punctuation_and_contractions():

@@ -5,10 +5,10 @@ import pytest
 import sphn
 
 from conftest import DEMO_EN, DEMO_FR
-from engine.events import (EosTooEarly, ItemState, ItemStateChanged, SessionEnded, StepTimed,
+from captty.engine.events import (EosTooEarly, ItemState, ItemStateChanged, SessionEnded, StepTimed,
                            TextDecoded, WordBoundary)
-from engine.reference_loop import seed_loop
-from engine.words import (Word, WordFinished, WordStarted, WordTiming, WordTracker, piece_text,
+from captty.engine.reference_loop import seed_loop
+from captty.engine.words import (Word, WordFinished, WordStarted, WordTiming, WordTracker, piece_text,
                           token_counter, words_from_tokens)
 from engine_run import run
 

@@ -19,11 +19,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from tui.console_state import ConsoleState
-from tui.widgets.end_of_stream import EndOfStreamPanel
-from tui.widgets.latency import LatencyPanel
-from tui.widgets.status import StatusPanel
-from tui.widgets.transcript import TranscriptView
+from captty.tui.console_state import ConsoleState
+from captty.tui.widgets.end_of_stream import EndOfStreamPanel
+from captty.tui.widgets.latency import LatencyPanel
+from captty.tui.widgets.status import StatusPanel
+from captty.tui.widgets.transcript import TranscriptView
 
 HELP = """\
 [b]captty[/b]: speech becoming text, live.
@@ -135,7 +135,7 @@ class CapttyApp(App[ConsoleResult]):
             async for event in self.feed.events():
                 self.state.handle(event)
         except Exception as e:  # the feed failed: say so on screen, keep the transcript
-            from engine import EngineFailed
+            from captty.engine import EngineFailed
 
             self.state.handle(EngineFailed(f"{type(e).__name__}: {e}"))
         self.redraw(everything=True)

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from tui.options import model_options, spec_from
+from captty.tui.options import model_options, spec_from
 
 
 @click.command()
@@ -27,10 +27,10 @@ from tui.options import model_options, spec_from
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line, for machines.")
 def bench(shape, tiny, batch_sizes, steps, warmup, input_path, as_json, **kwargs) -> None:
     """Time captty's engine and moshi's reference loop on the same model and input."""
-    from engine import CapttyError, load_model
-    from engine.bench import bench as run_bench, format_table, input_frames
-    from engine.bench_models import random_model
-    from engine.model_thread import model_thread
+    from captty.engine import CapttyError, load_model
+    from captty.engine.bench import bench as run_bench, format_table, input_frames
+    from captty.engine.bench_models import random_model
+    from captty.engine.model_thread import model_thread
 
     try:
         batches = [int(b) for b in batch_sizes.split(",") if b.strip()]

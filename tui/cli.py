@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tui.options import check_exports, export_options, export_sinks, model_options, spec_from
+from captty.tui.options import check_exports, export_options, export_sinks, model_options, spec_from
 
 log = logging.getLogger("captty")
 
@@ -41,7 +41,7 @@ def run(infile: str, outfile: str | None, more: tuple[str, ...], batch_size: int
 
     With an STT model, `run FILE FILE...` transcribes the files in one batch, --batch-size at a
     time (default: up to 8), each under a `==> FILE <==` header."""
-    from tui.multi_run import transcribe_files, wants_many
+    from captty.tui.multi_run import transcribe_files, wants_many
 
     spec = spec_from(kwargs)
     files = [infile, *([outfile] if outfile else []), *more]
@@ -54,8 +54,8 @@ def run(infile: str, outfile: str | None, more: tuple[str, ...], batch_size: int
 
 def _run(spec, infile, outfile, batch_size, cfg_coef, max_tail, outputs=(), fmt=None,
          turn_threshold=0.5, reference=None):
-    from engine import FileSource, load_model
-    from tui.headless import report, transcribe_file
+    from captty.engine import FileSource, load_model
+    from captty.tui.headless import report, transcribe_file
 
     FileSource(infile).close()  # a bad input file fails before the model is loaded
     wer = check_exports(outputs, fmt, reference)
@@ -75,19 +75,19 @@ def _run(spec, infile, outfile, batch_size, cfg_coef, max_tail, outputs=(), fmt=
         raise KeyboardInterrupt
 
 
-from tui.live_commands import demo, devices, live, replay  # noqa: E402
+from captty.tui.live_commands import demo, devices, live, replay  # noqa: E402
 
 for command in (replay, live, devices, demo):
     cli.add_command(command)
 
-from tui.bench_command import bench  # noqa: E402
+from captty.tui.bench_command import bench  # noqa: E402
 
 cli.add_command(bench)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one clear line and a non-zero exit for errors; tracebacks with --debug."""
-    from engine import CapttyError
+    from captty.engine import CapttyError
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args

@@ -9,9 +9,9 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from engine import (EngineFailed, EosTooEarly, Event, ItemState, ItemStateChanged, SessionEnded,
+from captty.engine import (EngineFailed, EosTooEarly, Event, ItemState, ItemStateChanged, SessionEnded,
                     SessionStarted, StepTimed, TextDecoded, TurnEndScored)
-from engine.turns import TurnEnded
+from captty.engine.turns import TurnEnded
 
 BUDGET_MS = 80.0  # one frame of audio: a step must take less to keep up with real time
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 from typing import AsyncIterator, Iterable
 
-from engine import Event, LoadedModel, Session
-from engine.sinks import Sink
+from captty.engine import Event, LoadedModel, Session
+from captty.engine.sinks import Sink
 
 
 class EngineFeed:

@@ -7,10 +7,10 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
-from engine import (CapttyError, EngineFailed, EosTooEarly, FileSource, ItemState, ItemStateChanged,
+from captty.engine import (CapttyError, EngineFailed, EosTooEarly, FileSource, ItemState, ItemStateChanged,
                     LoadedModel, Session, SessionEnded, StepTimed)
-from engine.sinks import Sink, TextPrinter, WavWriter
-from tui.step_histogram import StepHistogram
+from captty.engine.sinks import Sink, TextPrinter, WavWriter
+from captty.tui.step_histogram import StepHistogram
 
 log = logging.getLogger("captty")
 

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import click
 
-from tui.options import check_exports, export_options, export_sinks, model_options, spec_from
+from captty.tui.options import check_exports, export_options, export_sinks, model_options, spec_from
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DEMO_MODEL = ASSETS / "models" / "tiny-stt"
-DEMO_AUDIO = ASSETS / "audio" / "demo-en.wav"
+DEMO_MODEL = "tiny-stt"  # a bundled model (engine.bundled)
+DEMO_AUDIO = "demo-en.wav"
 
 log = logging.getLogger("captty")
 
@@ -54,10 +53,10 @@ def title(model, what: str, batch_size: int) -> str:
 def run_console(model, source, what: str, *, batch_size: int, cfg_coef: float, max_tail: float,
                 save_path: Path | None, sinks=(), turn_threshold: float = 0.5, wer=None):
     """The Textual console on a source until the user quits; the transcript is saved on quit."""
-    from engine import CapttyError
-    from engine.annotate import Annotator
-    from tui.app import CapttyApp
-    from tui.feeds import EngineFeed
+    from captty.engine import CapttyError
+    from captty.engine.annotate import Annotator
+    from captty.tui.app import CapttyApp
+    from captty.tui.feeds import EngineFeed
 
     feed = EngineFeed(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
                       max_tail_seconds=max_tail, sinks=sinks)
@@ -99,7 +98,7 @@ def rescue(transcript: str, why: str | None) -> Path | None:
 
 def run_headless(model, source, *, batch_size: int, cfg_coef: float, max_tail: float,
                  sinks=(), wer=None, graceful: bool = False) -> None:
-    from tui.headless import print_run, report
+    from captty.tui.headless import print_run, report
 
     result = print_run(model, source, sinks, batch_size=batch_size, cfg_coef=cfg_coef,
                        max_tail_seconds=max_tail, graceful=graceful)
@@ -133,8 +132,8 @@ def stream(model, source, what: str, opts: dict, graceful: bool) -> None:
 
 def speech_sinks(model, speech_out: str | None, play: bool, batch_size: int) -> list:
     """Hibiki's speech: a WAV written as it comes (`-0`, `-1`... per item), played (item 0)."""
-    from engine.sinks import WavWriter
-    from engine.speaker import SpeechPlayer
+    from captty.engine.sinks import WavWriter
+    from captty.engine.speaker import SpeechPlayer
 
     if not (speech_out or play):
         return []
@@ -148,7 +147,7 @@ def speech_sinks(model, speech_out: str | None, play: bool, batch_size: int) -> 
 
 
 def replay_file(spec, path: str, speed: float | None, opts: dict) -> None:
-    from engine import FileSource, load_model
+    from captty.engine import FileSource, load_model
 
     FileSource(path).close()  # a bad file fails before the model loads
     opts["wer"] = check_exports(opts.get("outputs", ()), opts.get("fmt"),
@@ -180,7 +179,7 @@ def replay(file: str, speed: float, fast: bool, **kwargs) -> None:
 @click.option("--input-device", help="Input device id or name (see `captty devices`).")
 def live(input_device: str | None, **kwargs) -> None:
     """Transcribe the microphone live, in the console."""
-    from engine import MicrophoneSource, load_model
+    from captty.engine import MicrophoneSource, load_model
 
     device = int(input_device) if input_device and input_device.isdigit() else input_device
     MicrophoneSource.check(device)  # no audio device: say so before loading a model
@@ -194,7 +193,7 @@ def live(input_device: str | None, **kwargs) -> None:
 @click.command()
 def devices() -> None:
     """List audio input and output devices with their ids."""
-    from engine.microphone import list_devices
+    from captty.engine.microphone import list_devices
 
     for line in list_devices():
         click.echo(line)
@@ -205,14 +204,16 @@ def devices() -> None:
 @click.option("--fast", is_flag=True, help="As fast as the model goes.")
 def demo(no_tui: bool, fast: bool) -> None:
     """Replay the bundled recording with the bundled tiny model (no network needed)."""
-    from engine import ModelSpec
+    from captty.engine import ModelSpec
+    from captty.engine.bundled import bundled_audio
 
+    audio = bundled_audio(DEMO_AUDIO)
     click.echo("captty demo: the bundled model is tiny and untrained (random weights), so its "
                "text is noise. It shows the pipeline at work, not a transcription.", err=True)
-    spec = ModelSpec(model=str(DEMO_MODEL), device="cpu")
+    spec = ModelSpec(model=DEMO_MODEL, device="cpu")
     opts = dict(no_tui=no_tui, save_path=None, batch_size=1, cfg_coef=1.0, max_tail=30.0,
                 turn_threshold=0.5)
-    replay_file(spec, str(DEMO_AUDIO), None if fast else 1.0, opts)
+    replay_file(spec, str(audio), None if fast else 1.0, opts)
     click.echo("captty demo: to transcribe for real (downloads a Kyutai model, a GPU helps):\n"
-               f"  captty replay --hf-repo kyutai/stt-1b-en_fr {DEMO_AUDIO}\n"
+               f"  captty replay --hf-repo kyutai/stt-1b-en_fr {audio}\n"
                "  captty live --hf-repo kyutai/stt-1b-en_fr", err=True)

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from engine import CapttyError, FileSource, ItemState, ItemStateChanged, TextDecoded
-from engine.events import StreamStarted
-from engine.multi_session import MultiSession
-from tui.headless import RunResult, run_session
+from captty.engine import CapttyError, FileSource, ItemState, ItemStateChanged, TextDecoded
+from captty.engine.events import StreamStarted
+from captty.engine.multi_session import MultiSession
+from captty.tui.headless import RunResult, run_session
 
 log = logging.getLogger("captty")
 
@@ -27,7 +27,7 @@ def wants_many(spec, paths: list[str]) -> bool:
         return True
     if len(paths) < 2 or not Path(paths[1]).is_file():
         return False
-    from engine.checkpoint import resolve_checkpoint
+    from captty.engine.checkpoint import resolve_checkpoint
 
     return resolve_checkpoint(spec).model_type == "stt"
 
@@ -75,8 +75,8 @@ async def run_many(model, paths: list[str], batch_size: int, sinks: list) -> Run
 
 def transcribe_files(spec, paths: list[str], batch_size: int | None, outputs=(),
                      reference=None) -> RunResult:
-    from engine import load_model
-    from tui.headless import report
+    from captty.engine import load_model
+    from captty.tui.headless import report
 
     if outputs or reference:
         raise CapttyError("--output and --reference take one input file; give one file per run")

@@ -6,7 +6,7 @@ import click
 
 def model_options(f):
     """The model options of moshi's run_inference.py, plus --model."""
-    from engine.checkpoint import DEFAULT_REPO
+    from captty.engine.checkpoint import DEFAULT_REPO
 
     options = [
         click.option("--model", "model", metavar="PATH_OR_REPO",
@@ -29,7 +29,7 @@ def model_options(f):
 
 def spec_from(kwargs: dict):
     """The ModelSpec of the model options, taken out of a command's keyword arguments."""
-    from engine import ModelSpec
+    from captty.engine import ModelSpec
 
     return ModelSpec(model=kwargs.pop("model"), hf_repo=kwargs.pop("hf_repo"),
                      moshi_weight=kwargs.pop("moshi_weight"), mimi_weight=kwargs.pop("mimi_weight"),
@@ -68,9 +68,9 @@ def check_exports(outputs, fmt, reference):
     the live WER counter (or None)."""
     from pathlib import Path
 
-    from engine import CapttyError
-    from engine.exports import format_of
-    from engine.wer import LiveWer
+    from captty.engine import CapttyError
+    from captty.engine.exports import format_of
+    from captty.engine.wer import LiveWer
 
     for path in outputs:
         format_of(path, fmt)
@@ -85,7 +85,7 @@ def check_exports(outputs, fmt, reference):
 
 def export_sinks(model, outputs, fmt, turn_threshold, wer, settings: dict) -> list:
     """The sinks that write --output files (and feed the end-of-run WER) for a loaded model."""
-    from engine.exports import transcript_sink
+    from captty.engine.exports import transcript_sink
 
     if not outputs and wer is None:
         return []

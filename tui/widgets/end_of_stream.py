@@ -4,8 +4,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from engine import ItemState
-from tui.console_state import ConsoleState
+from captty.engine import ItemState
+from captty.tui.console_state import ConsoleState
 
 STYLES = {ItemState.STREAMING: "cyan", ItemState.INPUT_ENDED: "yellow",
           ItemState.EOS_REACHED: "green", ItemState.EOS_MISSING: "red"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.console_state import BUDGET_MS, ConsoleState
+from captty.tui.console_state import BUDGET_MS, ConsoleState
 
 BARS = "▁▂▃▄▅▆▇█"
 

@@ -1,0 +1,1 @@
+"""The bundled checkpoints and recordings, shipped inside the distribution (`captty.assets`)."""
