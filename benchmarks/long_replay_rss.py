@@ -1,6 +1,6 @@
 """Resident memory of `captty run` over a long file, replayed as fast as the model goes.
 
-    python benchmarks/long_replay_rss.py [--minutes 60] [--model assets/models/tiny-stt] [--many]
+    python benchmarks/long_replay_rss.py [--minutes 60] [--model tiny-stt] [--many]
 
 Makes the long input by tiling a recording (written to /tmp, not kept in the repository), runs
 it through what `captty run` does (file source, session on the model thread, events, the stdout
@@ -13,20 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from captty.engine import FileSource, ModelSpec, StepTimed, load_model  # noqa: E402
-from captty.engine.bench import rss_mb  # noqa: E402
-from captty.engine.sinks import TextPrinter  # noqa: E402
-from captty.tui.headless import run_file  # noqa: E402
-from captty.tui.multi_run import TranscriptsInOrder, run_many  # noqa: E402
+from captty.engine import FileSource, ModelSpec, StepTimed, TextPrinter, bundled_audio, load_model
+from captty.engine.bench import rss_mb
+from captty.tui.headless import run_session, session_for
+from captty.tui.multi_run import TranscriptsInOrder, many_files_session
+from captty.tui.options import StreamOptions
 
 MARKS = (1, 10, 30, 60)
 
@@ -64,8 +60,8 @@ class RssAtMarks:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--model", default=str(ROOT / "assets" / "models" / "tiny-stt"))
-    parser.add_argument("--source", default=str(ROOT / "assets" / "audio" / "demo-en.wav"))
+    parser.add_argument("--model", default="tiny-stt")
+    parser.add_argument("--source", default=str(bundled_audio("demo-en.wav")))
     parser.add_argument("--many", action="store_true")
     args = parser.parse_args()
     path = long_file(Path(args.source), args.minutes)
@@ -76,11 +72,12 @@ def main() -> None:
     with open(os.devnull, "w") as null:
         if args.many:
             printer = TranscriptsInOrder([str(path)] * 2, null)
-            result = asyncio.run(run_many(model, [str(path)] * 2, 2, [printer, marks]))
+            session = many_files_session(model, [str(path)] * 2, 2)
+            result = asyncio.run(run_session(session, [printer, marks]))
         else:
-            source = FileSource(path, model.sample_rate, model.frame_size, speed=None)
-            result = asyncio.run(run_file(model, source, [TextPrinter(null), marks], batch_size=1,
-                                          cfg_coef=1.0, max_tail_seconds=30.0))
+            source = FileSource(path, model.layout.sample_rate, speed=None)
+            session = session_for(model, source, StreamOptions())
+            result = asyncio.run(run_session(session, [TextPrinter(null), marks]))
     print(f"done: {result.ended.steps} steps, {result.ended.ms_per_step:.2f} ms/step; "
           f"RSS {rss_mb():.1f} MB")
 

@@ -1,6 +1,6 @@
 """`captty run` against moshi's reference loop, on the same model and file, in one process.
 
-    python benchmarks/run_vs_reference.py [--model assets/models/tiny-stt] [--rounds 3] FILE
+    python benchmarks/run_vs_reference.py [--model tiny-stt] [--rounds 3] FILE
 
 The engine path is what `captty run` does (file source, model thread, events, stdout printer,
 here writing to a discarded buffer), timed end to end; the reference is moshi's seed loop,
@@ -14,26 +14,21 @@ import argparse
 import asyncio
 import io
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from captty.engine import FileSource, ModelSpec, load_model  # noqa: E402
-from captty.engine.model_thread import model_thread  # noqa: E402
-from captty.engine.reference_loop import seed_loop  # noqa: E402
-from captty.engine.sinks import TextPrinter  # noqa: E402
-from captty.tui.headless import run_file  # noqa: E402
+from captty.engine import FileSource, ModelSpec, TextPrinter, load_model
+from captty.engine.model_thread import model_thread
+from captty.engine.reference_loop import seed_loop
+from captty.tui.headless import run_session, session_for
+from captty.tui.options import StreamOptions
 
 
 def engine_round(model, path, batch_size):
     printer = TextPrinter(io.StringIO())
     start = time.perf_counter()
-    source = FileSource(path, model.sample_rate, model.frame_size, speed=None)
-    result = asyncio.run(run_file(model, source, [printer], batch_size=batch_size, cfg_coef=1.0,
-                                  max_tail_seconds=30.0))
+    source = FileSource(path, model.layout.sample_rate, speed=None)
+    session = session_for(model, source, StreamOptions(batch_size=batch_size))
+    result = asyncio.run(run_session(session, [printer]))
     seconds = time.perf_counter() - start
     return result.ended.steps, seconds, printer.stream.getvalue()
 
@@ -41,7 +36,7 @@ def engine_round(model, path, batch_size):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file")
-    parser.add_argument("--model", default=str(ROOT / "assets" / "models" / "tiny-stt"))
+    parser.add_argument("--model", default="tiny-stt")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=1)

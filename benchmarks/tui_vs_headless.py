@@ -1,6 +1,6 @@
 """The console replaying a file as fast as the model goes, against `captty run` on the same file.
 
-    python benchmarks/tui_vs_headless.py [--model assets/models/tiny-stt] [--rounds 3] FILE
+    python benchmarks/tui_vs_headless.py [--model tiny-stt] [--rounds 3] FILE
 
 Both run in this process on the same loaded model, alternating: the headless path is what
 `captty run` does (printer to a discarded buffer); the console is the full Textual app with the
@@ -19,14 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # this folder
 
 from captty.engine import FileSource, ModelSpec, load_model  # noqa: E402
-from captty.tui.app import CapttyApp  # noqa: E402
+from captty.tui.console import console_app  # noqa: E402
 from captty.tui.console_state import percentile  # noqa: E402
-from captty.tui.feeds import EngineFeed  # noqa: E402
-from run_vs_reference import engine_round  # noqa: E402  (this folder)
+from captty.tui.options import StreamOptions  # noqa: E402
+from run_vs_reference import engine_round  # noqa: E402
 
 
 def headless(model, path):
@@ -36,9 +35,9 @@ def headless(model, path):
 
 def console(model, path, save, speed=None):
     start = time.perf_counter()
-    source = FileSource(path, model.sample_rate, model.frame_size, speed=speed)
-    app = CapttyApp(EngineFeed(model, source), title="benchmark", save_path=save,
-                    exit_when_done=True)
+    source = FileSource(path, model.layout.sample_rate, speed=speed)
+    app = console_app(model, source, StreamOptions(save_path=save), "benchmark",
+                      exit_when_done=True)
     asyncio.run(app.run_async(headless=True, size=(120, 40)))
     return time.perf_counter() - start, app.state.steps, list(app.state.screen_latency_ms)
 
@@ -46,7 +45,7 @@ def console(model, path, save, speed=None):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file")
-    parser.add_argument("--model", default=str(ROOT / "assets" / "models" / "tiny-stt"))
+    parser.add_argument("--model", default="tiny-stt")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--paced", type=float, default=4.0, metavar="SPEED",

@@ -1,21 +1,38 @@
 """captty's headless engine: checkpoints, audio sources, the streaming step loop and its events.
 
-The public API is small: load a model, open a `Session` on a source of frames, iterate its
-events, stop it. No Textual and no click in here.
+This module is the engine's public API, and all that `captty.tui` uses of it: load a model,
+open a `Session` on a source of audio, iterate its events (the engine's, with the words and turn
+ends they decide), hand them to sinks, stop it. `captty.engine.bench` is the one more entry
+point, imported lazily by `captty bench`. No Textual and no click in here.
 """
+from .bundled import bundled_audio, bundled_models
 from .checkpoint import DEFAULT_REPO, LoadedModel, ModelSpec, load_model
+from .contracts import Feeder, Sink, Source
 from .errors import CapttyError
 from .events import (EngineFailed, EosSampled, EosTooEarly, Event, ItemState, ItemStateChanged,
                      SessionEnded, SessionStarted, SpeechDecoded, StepTimed, StreamStarted,
                      TextDecoded, TurnEndScored, WordBoundary)
+from .exports import FORMATS, Sinks, format_of, transcript_sink
+from .exports.text import TranscriptText
 from .file_source import FileSource
-from .microphone import MicrophoneSource
+from .layout import StreamLayout
+from .microphone import MicrophoneSource, list_devices
 from .multi_session import MultiSession
 from .session import Session
+from .sinks import TextPrinter, WavWriter, item_paths
+from .speaker import SpeechPlayer
+from .step_loop import StepInput
+from .turns import TurnEnded
+from .wer import LiveWer, WerScore, word_error_rate
+from .words import Word, WordFinished, WordStarted
 
 __all__ = [
-    "DEFAULT_REPO", "CapttyError", "EngineFailed", "EosSampled", "EosTooEarly", "Event",
-    "FileSource", "ItemState", "ItemStateChanged", "LoadedModel", "MicrophoneSource", "ModelSpec",
-    "MultiSession", "Session", "SessionEnded", "SessionStarted", "SpeechDecoded", "StepTimed",
-    "StreamStarted", "TextDecoded", "TurnEndScored", "WordBoundary", "load_model",
+    "DEFAULT_REPO", "FORMATS", "CapttyError", "EngineFailed", "EosSampled", "EosTooEarly",
+    "Event", "Feeder", "FileSource", "ItemState", "ItemStateChanged", "LiveWer", "LoadedModel",
+    "MicrophoneSource", "ModelSpec", "MultiSession", "Session", "SessionEnded", "SessionStarted",
+    "Sink", "Sinks", "Source", "SpeechDecoded", "SpeechPlayer", "StepInput", "StepTimed",
+    "StreamLayout", "StreamStarted", "TextDecoded", "TextPrinter", "TranscriptText", "TurnEndScored",
+    "TurnEnded", "WavWriter", "WerScore", "Word", "WordBoundary", "WordFinished", "WordStarted",
+    "bundled_audio", "bundled_models", "format_of", "item_paths", "list_devices", "load_model",
+    "word_error_rate",
 ]

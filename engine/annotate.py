@@ -1,15 +1,17 @@
-"""Engine events plus what they mean: words with their times and turn ends, for sinks.
-
-    sink = Annotated([SrtWriter("talk.srt"), TxtWriter("talk.txt")], Annotator.of(model))
+"""What the engine's events mean: words with their times, and turn ends.
 
 `Annotator.handle(event)` returns the derived events (`WordStarted`, `WordFinished`,
-`TurnEnded`) that one engine event caused; `Annotated` is a sink that passes each engine event
-on to its sinks, followed by the events derived from it. The TUI can use the same classes.
+`TurnEnded`) that one engine event decided. A `Session` runs one for its stream, so every
+consumer of `Session.events()` (the console, stdout, transcript files, the server) reads the same
+words; its timing comes from the stream's `SessionStarted`.
 """
 from __future__ import annotations
 
+from .events import EngineFailed, Event, SessionEnded, TurnEnded, WordFinished, WordStarted
 from .turns import DEFAULT_THRESHOLD, TurnTracker
 from .words import WordTracker
+
+Derived = WordStarted | WordFinished | TurnEnded
 
 
 class Annotator:
@@ -19,25 +21,16 @@ class Annotator:
 
     @classmethod
     def of(cls, model, turn_threshold: float = DEFAULT_THRESHOLD) -> "Annotator":
-        words = WordTracker.of(model)
-        return cls(words, TurnTracker(words.timing, turn_threshold))
+        return cls(WordTracker.of(model), TurnTracker(threshold=turn_threshold))
 
-    def handle(self, event) -> list:
-        return self.turns.handle(event) + self.words.handle(event)
+    def handle(self, event: Event) -> list[Derived]:
+        """The words and turn ends `event` decided."""
+        return [*self.turns.handle(event), *self.words.handle(event)]
 
-
-class Annotated:
-    """A sink feeding `sinks` with engine events and the words and turns derived from them."""
-
-    def __init__(self, sinks: list, annotator: Annotator):
-        self.sinks = sinks
-        self.annotator = annotator
-
-    def handle(self, event) -> None:
-        for e in [event, *self.annotator.handle(event)]:
-            for sink in self.sinks:
-                sink.handle(e)
-
-    def close(self) -> None:
-        for sink in self.sinks:
-            sink.close()
+    def annotate(self, event: Event) -> list[Event]:
+        """`event` and what it decided, in stream order: the words still open at the end of a
+        session come before its last event (`SessionEnded`, `EngineFailed`)."""
+        derived = self.handle(event)
+        if isinstance(event, (SessionEnded, EngineFailed)):
+            return [*derived, event]
+        return [event, *derived]

@@ -22,6 +22,7 @@ import torch
 
 from .checkpoint import LoadedModel
 from .events import EngineFailed, StepTimed
+from .framing import Framer
 from .model_thread import model_thread
 from .session import Session
 from .step_loop import condition_tensors
@@ -58,19 +59,27 @@ class Timing:
                                "real_time_streams": round(self.real_time_streams, 1)}
 
 
+def shaped_model(shape: str, device: str = "auto", half: bool = False,
+                 tiny: bool = False) -> LoadedModel:
+    """A random-initialised model of a real shape (`bench_models.py`), built on the model thread."""
+    from .bench_models import random_model
+
+    return model_thread().call(random_model, shape, device, half, tiny)
+
+
 def input_frames(model: LoadedModel, path: str | None, count: int) -> list[np.ndarray]:
     """`count` whole frames of the input file, tiled as often as needed (noise without a file)."""
-    size = model.frame_size
+    size = model.layout.frame_size
     if path is None:
         samples = np.random.default_rng(0).standard_normal(size * count).astype(np.float32) * 0.1
     else:
         from .file_source import FileSource
 
-        source = FileSource(path, model.sample_rate, size, speed=None)
+        source = FileSource(path, model.layout.sample_rate, speed=None)
         samples = np.concatenate(list(source.samples()))
         source.close()
         samples = np.tile(samples, -(-size * count // max(samples.size, 1)))
-    return [samples[i * size:(i + 1) * size] for i in range(count)]
+    return Framer(size).push(samples[:size * count])
 
 
 # --- memory ---------------------------------------------------------------------------------
@@ -115,9 +124,9 @@ def _timing(loop: str, batch: int, ends: list[float], phases: list[tuple[float, 
     if not gaps:
         raise ValueError("too few steps to time: raise --steps")
     quantiles = statistics.quantiles(gaps, n=20, method="inclusive") if len(gaps) > 1 else gaps * 19
+    encode, lm, decode = (statistics.fmean(p[i] for p in phases) for i in range(3))
     return Timing(loop, batch, len(gaps), statistics.fmean(gaps), statistics.median(gaps),
-                  quantiles[18], *(statistics.fmean(p[i] for p in phases) for i in range(3)),
-                  peak)
+                  quantiles[18], encode, lm, decode, peak)
 
 
 async def _engine_run(model: LoadedModel, frames: list[np.ndarray], batch: int):

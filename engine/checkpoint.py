@@ -11,13 +11,19 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlparse
 
 import torch
 
 from .bundled import bundled_model, bundled_models
 from .errors import CapttyError
+from .layout import StreamLayout
+
+if TYPE_CHECKING:
+    from moshi.models import LMModel, MimiModel
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +46,34 @@ class ModelSpec:
     half: bool = False
 
 
+class ModelInfo(Protocol):
+    """What captty reads of moshi's `CheckpointInfo`."""
+
+    model_type: str  # "stt", "hibiki", ...
+    stt_config: dict
+    lm_gen_config: dict
+    raw_config: dict
+
+
+class Tokenizer(Protocol):
+    """What captty uses of a `sentencepiece.SentencePieceProcessor`."""
+
+    def eos_id(self) -> int: ...
+
+    def bos_id(self) -> int: ...
+
+    def id_to_piece(self, id: int) -> str: ...
+
+    def encode(self, text: str) -> list[int]: ...
+
+
 @dataclass
 class LoadedModel:
     name: str
-    info: object  # moshi.models.loaders.CheckpointInfo
-    mimi: object  # moshi.models.MimiModel
-    lm: object  # moshi.models.LMModel
-    tokenizer: object  # sentencepiece.SentencePieceProcessor
+    info: ModelInfo
+    mimi: "MimiModel"
+    lm: "LMModel"
+    tokenizer: Tokenizer
     device: torch.device
     dtype: torch.dtype
 
@@ -58,13 +85,10 @@ class LoadedModel:
     def speaks(self) -> bool:
         return self.lm.dep_q > 0
 
-    @property
-    def sample_rate(self) -> int:
-        return int(self.mimi.sample_rate)
-
-    @property
-    def frame_size(self) -> int:
-        return int(self.mimi.sample_rate / self.mimi.frame_rate)
+    @cached_property
+    def layout(self) -> StreamLayout:
+        """Frame size, silence around the input and delay: as moshi's script lays them out."""
+        return StreamLayout.of(self)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -183,7 +207,8 @@ def resolve_checkpoint(spec: ModelSpec):
             _use_cache_if_hub_unreachable()
             if "config_path" not in files:
                 files["config_path"] = _fetch_config(repo)
-        return loaders.CheckpointInfo.from_hf_repo(repo, **files)
+        # a local folder names every file, and moshi then needs no repository (None)
+        return loaders.CheckpointInfo.from_hf_repo(repo, **files)  # type: ignore[arg-type]
     except LocalEntryNotFoundError:
         raise CapttyError(f"cannot fetch '{name}': {OFFLINE_HINT}") from None
     except (RepositoryNotFoundError, GatedRepoError):
@@ -215,7 +240,7 @@ def cpu_threads() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
-_NO_COMPILE = []  # the entered context, kept: dropping it would switch compiling back on
+_NO_COMPILE: list = []  # the entered context, kept: dropping it would switch compiling back on
 
 
 def _compile_off_for_good() -> None:

@@ -140,12 +140,12 @@ def calibrate_mimi(mimi, audio: list[torch.Tensor], rounds: int = 12) -> None:
     Each residual level initialises one call after the previous one, so `rounds` must exceed
     the number of codebooks. Time shifts and gains multiply the number of latent frames.
     """
-    latents = []
+    pieces = []
     for pcm in audio:
         for shift in range(0, mimi.frame_size, 160):
             for gain in (1.0, 0.5):
-                latents.append(mimi._encode_to_unquantized_latent(gain * pcm[..., shift:]))
-    latents = torch.cat(latents, dim=-1)
+                pieces.append(mimi._encode_to_unquantized_latent(gain * pcm[..., shift:]))
+    latents = torch.cat(pieces, dim=-1)
     mimi.quantizer.train()
     for _ in range(rounds):
         mimi.quantizer(latents, mimi.frame_rate)

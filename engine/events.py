@@ -1,7 +1,9 @@
-"""Events the step loop streams to its consumers: small frozen facts, in the order they happened.
+"""Events a session streams to its consumers: small frozen facts, in the order they happened.
 
-Times are seconds of audio since the stream started, counted at the model's input (one step is
-one 80 ms frame); the model's own delay is not taken out here.
+The step loop's (`EngineEvent`): times are seconds of audio since the stream started, counted at
+the model's input (one step is one 80 ms frame), the model's own delay not taken out. Then what
+they mean, decided from them as they pass (`annotate.py`): words and turn ends, in seconds of the
+input audio (the silence prefix and the delay taken out).
 """
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ class SessionStarted:
     time_offset: float = 0.0  # seconds to take from event times to get times in the input audio
     # (STT: the silence prefix plus the model's delay; word timestamps use it)
 
+    @property
+    def frame_rate(self) -> float:
+        """Steps a second of audio."""
+        return self.sample_rate / self.frame_size
+
 
 @dataclass(frozen=True)
 class TextDecoded:
@@ -64,6 +71,8 @@ class TurnEndScored:
     step: int
     time: float
     probability: float
+    heads: tuple[float, ...] = ()  # every extra head's score (element 0 of its distribution),
+    # in the order of Kyutai's server's `prs`; `probability` is heads[2]
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,8 @@ class StepTimed:
     audio_time: float  # seconds of input audio processed once this step is done
     clock: float = 0.0  # time.perf_counter() when the step ended, on the model thread: the
     # gaps between steps (waiting for frames, handing events over) show in its differences
+    slot_steps: tuple[int, ...] | None = None  # when slots run their own streams: each slot's
+    # own step (its items' events carry it), -1 for a slot left out; None: every slot ran `step`
 
 
 @dataclass(frozen=True)
@@ -142,5 +153,53 @@ class EngineFailed:
     traceback: str = field(default="", repr=False)
 
 
-Event = (SessionStarted | TextDecoded | WordBoundary | TurnEndScored | StepTimed | ItemStateChanged
-         | StreamStarted | EosTooEarly | EosSampled | SpeechDecoded | SessionEnded | EngineFailed)
+# --- what the events mean, decided from them on the event loop (`annotate.py`) ----------------
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float  # seconds of the input audio
+    end: float
+
+
+@dataclass(frozen=True)
+class WordStarted:
+    """A word whose tokens have closed; its text may still grow if a piece of it comes later
+    (rare), `WordFinished` has the final one."""
+
+    item: int
+    step: int  # the step at which it was decided
+    text: str
+    start: float
+
+
+@dataclass(frozen=True)
+class WordFinished:
+    """A word and its end: the next word boundary, EOS or the end of the stream (`words.py`)."""
+
+    item: int
+    step: int  # the step at which its end became known
+    text: str
+    start: float
+    end: float
+
+    @property
+    def word(self) -> Word:
+        return Word(self.text, self.start, self.end)
+
+
+@dataclass(frozen=True)
+class TurnEnded:
+    """The speaker has likely finished a turn (`turns.py`)."""
+
+    item: int
+    step: int
+    time: float  # seconds of the input audio, the model's delay taken out as for words
+    probability: float
+
+
+
+EngineEvent = (SessionStarted | TextDecoded | WordBoundary | TurnEndScored | StepTimed
+               | ItemStateChanged | StreamStarted | EosTooEarly | EosSampled | SpeechDecoded
+               | SessionEnded | EngineFailed)
+Event = EngineEvent | WordStarted | WordFinished | TurnEnded  # what `Session.events()` yields

@@ -1,14 +1,16 @@
-"""Audio files as a stream of model frames: decoded, downmixed and resampled piece by piece.
+"""Audio files as a stream of samples: decoded, downmixed and resampled piece by piece.
 
 Decoding goes through FFmpeg (PyAV) one packet at a time, so a two-hour file is never held in
 memory whole, and any format FFmpeg reads (wav, flac, mp3, ogg/opus, m4a, the sound of a video)
 works. sphn's decoder seeks for each chunk, which shifts Ogg streams and re-primes MP3 at every
-chunk boundary, so it is not used for streaming.
+chunk boundary, so it is not used for streaming. The pieces are the decoder's (a few ms to
+~0.2 s each); cutting them into the model's frames is the framer's job (`framing.py`).
 """
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import AsyncGenerator, Iterator
 
 import numpy as np
 
@@ -24,20 +26,18 @@ def _describe(error: Exception) -> str:
 
 
 class FileSource:
-    """Frames of `frame_size` samples at `sample_rate`, mono; the last frame may be shorter.
+    """Mono float32 samples at `sample_rate`, in the pieces the decoder produces.
 
-    `speed` paces the frames at that multiple of real time (1.0 is live); None is as fast as the
+    `speed` paces the pieces at that multiple of real time (1.0 is live); None is as fast as the
     consumer takes them.
     """
 
-    def __init__(self, path: str | Path, sample_rate: int = 24000, frame_size: int = 1920,
-                 speed: float | None = 1.0):
+    def __init__(self, path: str | Path, sample_rate: int = 24000, speed: float | None = 1.0):
         import av
 
         self.path = Path(path)
         self.sample_rate = sample_rate
-        self.frame_size = frame_size
-        self.pacer = Pacer(frame_size / sample_rate, speed)
+        self.pacer = Pacer(speed)
         if not self.path.exists():
             raise CapttyError(f"cannot read '{path}': no such file")
         if self.path.is_dir():
@@ -52,56 +52,44 @@ class FileSource:
         stream = self._container.streams.audio[0]
         self.source_rate = stream.rate
         self.source_channels = stream.channels
-        self.duration = (float(stream.duration * stream.time_base) if stream.duration
+        self.duration = (float(stream.duration * stream.time_base)
+                         if stream.duration and stream.time_base
                          else (self._container.duration or 0) / 1e6 or None)
-        # planar float at the model's rate; channels are averaged here (FFmpeg's own downmix
-        # adds them at -3 dB, which clips a loud stereo recording whose channels agree)
-        self._resampler = av.AudioResampler(format="fltp", rate=sample_rate)
-        self._chunks = self._decode()
+        self._frames = self._container.decode(stream)
+        self._first: av.AudioFrame | None
         try:
-            self._first = next(self._chunks)
+            self._first = next(self._frames)  # a file that holds no audio fails here, not later
         except StopIteration:
             self.close()
             raise CapttyError(f"cannot read '{path}': it holds no audio") from None
+        except av.error.FFmpegError as e:
+            self.close()
+            raise CapttyError(f"cannot decode '{path}': {_describe(e)}") from None
 
-    def _decode(self) -> Iterator[np.ndarray]:
+    def samples(self) -> Iterator[np.ndarray]:
+        """The decoded samples, downmixed and resampled to `sample_rate` (which may be changed
+        until this starts), in the pieces the decoder produces."""
         import av
 
-        stream = self._container.streams.audio[0]
+        # planar float at the model's rate; channels are averaged here (FFmpeg's own downmix
+        # adds them at -3 dB, which clips a loud stereo recording whose channels agree)
+        resampler = av.AudioResampler(format="fltp", rate=self.sample_rate)
+        first, self._first = self._first, None
+        frames = self._frames if first is None else itertools.chain([first], self._frames)
         try:
-            for frame in self._container.decode(stream):
-                for out in self._resampler.resample(frame):
+            for frame in frames:
+                for out in resampler.resample(frame):
                     yield out.to_ndarray().mean(axis=0, dtype=np.float32)
-            for out in self._resampler.resample(None):
+            for out in resampler.resample(None):
                 yield out.to_ndarray().mean(axis=0, dtype=np.float32)
         except av.error.FFmpegError as e:
             raise CapttyError(f"cannot decode '{self.path}': {_describe(e)}") from None
 
-    def samples(self) -> Iterator[np.ndarray]:
-        """The decoded mono samples in the pieces the decoder produces."""
-        if self._first is not None:
-            first, self._first = self._first, None
-            yield first
-        yield from self._chunks
-
-    def frames(self) -> Iterator[np.ndarray]:
-        """Frames of exactly `frame_size` samples, the last one possibly shorter."""
-        pending = np.zeros(0, dtype=np.float32)
-        for piece in self.samples():
-            pending = np.concatenate([pending, piece]) if pending.size else piece
-            whole = pending.size - pending.size % self.frame_size
-            for i in range(0, whole, self.frame_size):
-                yield pending[i:i + self.frame_size]
-            pending = pending[whole:]
-        if pending.size:
-            yield pending
-        self.close()
-
-    async def __aiter__(self) -> AsyncIterator[np.ndarray]:
+    async def __aiter__(self) -> AsyncGenerator[np.ndarray, None]:
         try:
-            for frame in self.frames():
-                await self.pacer.wait()
-                yield frame
+            for piece in self.samples():
+                await self.pacer.wait(piece.size / self.sample_rate)
+                yield piece
         finally:
             self.close()
 

@@ -12,7 +12,7 @@ import numpy as np
 class Framer:
     def __init__(self, frame_size: int, pad_left: int = 0):
         self.frame_size = frame_size
-        self._pending = np.zeros(pad_left, dtype=np.float32)
+        self._pending: np.ndarray = np.zeros(pad_left, dtype=np.float32)
         self.samples_in = 0  # real (unpadded) samples received
 
     def push(self, samples: np.ndarray) -> list[np.ndarray]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import AsyncIterator
+from typing import AsyncGenerator
 
 import numpy as np
 
@@ -46,6 +46,7 @@ class MicrophoneSource:
         self.dropped = 0
         self.level = 0.0  # RMS of the last block, for a level meter
         self._stream = None
+        self._waiting = False  # the consumer waits for a block
 
     @property
     def queued_seconds(self) -> float:
@@ -104,7 +105,7 @@ class MicrophoneSource:
         stream.start()
         return stream
 
-    async def __aiter__(self) -> AsyncIterator[np.ndarray]:
+    async def __aiter__(self) -> AsyncGenerator[np.ndarray, None]:
         self._blocks: deque[np.ndarray] = deque()
         self._arrived = asyncio.Event()
         self._waiting = False

@@ -1,4 +1,4 @@
-"""Pacing a stream of frames at a multiple of real time, with pause and resume."""
+"""Pacing a stream of samples at a multiple of real time, with pause and resume."""
 from __future__ import annotations
 
 import asyncio
@@ -6,18 +6,18 @@ import time
 
 
 class Pacer:
-    """`await wait()` before each frame: it returns when that frame is due.
+    """`await wait(seconds)` before handing over a piece of `seconds` of audio: it returns when
+    the piece is due, that is when the audio before it has played at `speed`.
 
     `speed` 1.0 is real time, 2.0 twice as fast, None as fast as possible. Time spent paused
     is not counted, so resuming does not burst to catch up.
     """
 
-    def __init__(self, frame_seconds: float, speed: float | None = 1.0):
+    def __init__(self, speed: float | None = 1.0):
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive")
-        self.frame_seconds = frame_seconds
         self.speed = speed
-        self.frames = 0
+        self.seconds = 0.0  # audio handed over so far
         self._start: float | None = None
         self._resumed = asyncio.Event()
         self._resumed.set()
@@ -39,13 +39,14 @@ class Pacer:
             self._paused_at = None
             self._resumed.set()
 
-    async def wait(self) -> None:
+    async def wait(self, seconds: float) -> None:
         await self._resumed.wait()
         now = time.monotonic()
         if self._start is None:
             self._start = now
         if self.speed is not None:
-            due = self._start + self.frames * self.frame_seconds / self.speed
+            due = self._start + self.seconds / self.speed
             if due > now:
                 await asyncio.sleep(due - now)
-        self.frames += 1
+                await self._resumed.wait()  # paused while sleeping: hold the piece
+        self.seconds += seconds

@@ -46,8 +46,8 @@ def seed_loop(model, path, batch_size: int = 1, cfg_coef: float = 1.0, max_tail_
         pad_right = int((info.stt_config.get("audio_delay_seconds", 0.0) + 1.0) * 24000)
         in_pcms = torch.nn.functional.pad(in_pcms, (pad_left, pad_right), mode="constant")
     chunks = deque(c for c in in_pcms.split(frame_size, dim=2) if c.shape[-1] == frame_size)
-    texts = [[] for _ in range(batch_size)]
-    pcms = [[] for _ in range(batch_size)]
+    texts: list[list] = [[] for _ in range(batch_size)]
+    pcms: list[list[np.ndarray]] = [[] for _ in range(batch_size)]
     eos_reached = [False] * batch_size
     need_eos_input = True
     first_frame = True

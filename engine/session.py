@@ -1,34 +1,41 @@
-"""A streaming session: a source of frames in, the step loop on its own thread, events out.
+"""A streaming session: audio in, the step loop on the model thread, events out.
 
     async with Session(model, source) as session:
         async for event in session.events():
             ...
 
-The step loop runs on the process's model thread (`model_thread.py`) and owns the streaming
-state while the session lasts; sessions take turns on it. Frames reach it
-through a bounded hand-off (the source is not read further ahead than `max_queued_frames`), and
-its events come back to the event loop once per step.
+A `Feeder` turns the audio into the model's steps: one source in every batch slot
+(`StreamFeeder`, the default), many inputs sharing the batch (`SlotFeeder`, `MultiSession`), or
+the server's clients. The step loop runs on the process's model thread (`model_thread.py`) and
+owns the streaming state while the session lasts; sessions take turns on it. Steps reach it
+through a bounded hand-off (the feeder is not read further ahead than `max_queued_frames`), and
+its events come back to the event loop once per step (or once every few, when it runs ahead).
+
+`events()` is the one event stream every consumer reads: the engine's events, each followed by
+the words, word times and turn ends it decided (`annotate.py`), computed once here.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import queue
 import time
 import traceback
 from concurrent.futures import Future
+from contextlib import aclosing
 from typing import AsyncIterator
 
-import numpy as np
 import torch
 
+from .annotate import Annotator
 from .checkpoint import LoadedModel
+from .contracts import Feeder, Source
 from .errors import CapttyError
 from .events import EngineFailed, Event, SessionEnded, SessionStarted
-from .framing import Framer
 from .model_thread import model_thread
-from .step_loop import StepLoop
+from .step_loop import StepInput, StepLoop
+from .stream_feeder import StreamFeeder
+from .turns import DEFAULT_THRESHOLD
 
 log = logging.getLogger(__name__)
 
@@ -38,29 +45,40 @@ HOLD_STEPS = 8  # steps whose events may be held back while frames are waiting
 
 
 class Session:
-    def __init__(self, model: LoadedModel, source: AsyncIterator[np.ndarray], *,
-                 batch_size: int = 1, cfg_coef: float = 1.0, max_tail_seconds: float = 30.0,
-                 lm_gen_overrides: dict | None = None, seed: int | None = SEED,
-                 max_queued_frames: int = 16):
+    """`source`: one input, copied to every batch slot; or `feeder`: any `Feeder`."""
+
+    _loop: asyncio.AbstractEventLoop  # the event loop it was started on
+
+    def __init__(self, model: LoadedModel, source: Source | None = None, *,
+                 feeder: Feeder | None = None, batch_size: int = 1, cfg_coef: float = 1.0,
+                 max_tail_seconds: float = 30.0, lm_gen_overrides: dict | None = None,
+                 seed: int | None = SEED, max_queued_frames: int = 16,
+                 turn_threshold: float = DEFAULT_THRESHOLD):
+        if feeder is None:
+            if source is None:
+                raise ValueError("give a Session either a source or a feeder")
+            feeder = StreamFeeder(source, model.layout, batch_size)
         self.model = model
         self.source = source
+        self.feeder: Feeder = feeder
         self.batch_size = batch_size
         self.cfg_coef = cfg_coef
         self.max_tail_seconds = max_tail_seconds
         self.lm_gen_overrides = lm_gen_overrides
         self.seed = seed
+        self.annotator = Annotator.of(model, turn_threshold)
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._credits = asyncio.Semaphore(max_queued_frames)
         self._held: list[Event] = []  # events not handed over yet (`_post_step`)
         self._held_steps = 0
         self._hold_steps = max(1, min(HOLD_STEPS, max_queued_frames // 2))
         self._events: asyncio.Queue[list[Event]] = asyncio.Queue()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = asyncio.Event()  # the model is warm: the source may start
         self._job: Future | None = None
-        self._taken = 0  # frames the model thread took since its last hand-off
-        self.frames_received = 0  # from the source
+        self._taken = 0  # steps the model thread took since its last hand-off
+        self.frames_received = 0  # steps from the feeder
         self.frames_taken = 0  # by the model thread
-        self._feeder: asyncio.Task | None = None
+        self._feeding: asyncio.Task | None = None
         self._stopping = False
         self._graceful = True
         self._aborted = False
@@ -78,27 +96,32 @@ class Session:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._ready = asyncio.Event()  # the model is warm: the source may start
         self._job = model_thread().submit(self._run)
-        self._feeder = asyncio.create_task(self._feed(), name="captty-feeder")
-        self._feeder.add_done_callback(self._fed)
-
-    def _fed(self, task: asyncio.Task) -> None:
-        if task.cancelled():  # stop() or abort(): tell the model thread which
-            self._inbox.put(_END if self._graceful else _ABORT)
+        self._feeding = asyncio.create_task(self._feed(), name="captty-feeder")
 
     async def _feed(self) -> None:
         # a paced file or a microphone starts its clock on its first frame: not while the model
         # thread is still warming up, or a replay would burst and live would start behind
-        await self._ready.wait()
+        pending: StepInput | None = None
         try:
-            async with contextlib.aclosing(aiter(self.source)) as frames:
-                async for frame in frames:
+            await self._ready.wait()
+            async with aclosing(aiter(self.feeder)) as steps:
+                async for pending in steps:
                     if self._stopping:
                         break
                     await self._credits.acquire()
-                    self.frames_received += 1
-                    self._inbox.put(frame)
+                    self._put(pending)
+                    pending = None
+        except asyncio.CancelledError:  # stop() or abort()
+            if not self._graceful:
+                self._inbox.put(_ABORT)
+                raise
+            # what is in flight still goes through, each stream closed with its silence (past
+            # the credits: a bounded few seconds of audio, and nothing is read after it)
+            for step in ([pending] if pending is not None else []) + self.feeder.flush():
+                self._put(step)
+            self._inbox.put(_END)
+            raise
         except CapttyError as e:
             self._inbox.put(_ABORT)
             self._events.put_nowait([EngineFailed(str(e))])
@@ -110,40 +133,47 @@ class Session:
             return
         self._inbox.put(_END)
 
+    def _put(self, step: StepInput) -> None:
+        self.frames_received += 1
+        self._inbox.put(step)
+
     @property
     def backlog_seconds(self) -> float:
         """Audio received from the source that the model has not taken yet."""
         waiting = self.frames_received - self.frames_taken
-        return max(waiting, 0) * self.model.frame_size / self.model.sample_rate
+        return max(waiting, 0) * self.feeder.layout.frame_seconds
 
     async def events(self) -> AsyncIterator[Event]:
-        """Every event, in order, until `SessionEnded` or `EngineFailed` (the last one yielded)."""
+        """Every event, in order, until `SessionEnded` or `EngineFailed` (the last one yielded):
+        the engine's, each followed by the words and turns it decided (`annotate.py`)."""
+        annotate = self.annotator.annotate
         while True:
             batch = await self._events.get()
             for event in batch:
-                yield event
+                for out in annotate(event):
+                    yield out
                 if isinstance(event, (SessionEnded, EngineFailed)):
                     return
 
     def stop(self) -> None:
         """End the input now; what is in flight is still transcribed (STT flushes its delay)."""
         self._stopping = True
-        if self._feeder and not self._feeder.done():
-            self._feeder.cancel()
+        if self._feeding and not self._feeding.done():
+            self._feeding.cancel()
 
     def abort(self) -> None:
         """Stop after the current step, without flushing."""
         self._stopping = True
         self._graceful = False
-        if self._feeder and not self._feeder.done():
-            self._feeder.cancel()
+        if self._feeding and not self._feeding.done():
+            self._feeding.cancel()
         else:
             self._inbox.put(_ABORT)
 
     async def wait_closed(self) -> None:
-        if self._feeder:
+        if self._feeding:
             try:
-                await self._feeder
+                await self._feeding
             except asyncio.CancelledError:
                 pass
         if self._job:
@@ -151,7 +181,7 @@ class Session:
 
     def _post(self, events: list[Event]) -> None:
         """From the model thread: hand these events, and any held back, to the event loop now,
-        with the frames taken since the last hand-off (their credits go back to the feeder)."""
+        with the steps taken since the last hand-off (their credits go back to the feeder)."""
         held, self._held, self._held_steps = self._held, [], 0
         taken, self._taken = self._taken, 0
         try:
@@ -160,7 +190,7 @@ class Session:
             pass
 
     def _post_step(self, events: list[Event]) -> None:
-        """A step's events: held back while the next frame is already waiting, for at most a
+        """A step's events: held back while the next step is already waiting, for at most a
         few steps, so a replay running ahead of real time wakes the event loop once every few
         steps rather than at each (each wake-up took the GIL from the step: 5% of a tiny
         model's step on the CPU); handed over at once when the model is about to wait."""
@@ -177,7 +207,7 @@ class Session:
 
     # --- the model thread ---------------------------------------------------------------------
 
-    def _next_frame(self):
+    def _next(self):
         if self._taken and self._inbox.empty():
             self._post([])  # about to wait for frames: return the credits now
         item = self._inbox.get()
@@ -186,10 +216,10 @@ class Session:
             self.frames_taken += 1
         return item
 
-    def _inputs(self):
-        """The source's items until it ends; `_aborted` then tells whether it was aborted."""
+    def _steps_in(self):
+        """The feeder's steps until it ends; `_aborted` then tells whether it was aborted."""
         while True:
-            item = self._next_frame()
+            item = self._next()
             if item is _END or item is _ABORT:
                 self._aborted = item is _ABORT
                 return
@@ -209,61 +239,37 @@ class Session:
                                      traceback.format_exc())])
 
     def _steps(self) -> None:
-        model = self.model
-        self._warm_up()
-        if self.seed is not None:
-            torch.manual_seed(self.seed)
-            if torch.cuda.is_available():
-                torch.cuda.manual_seed_all(self.seed)
-        loop = StepLoop(model, self.batch_size, self.cfg_coef, self.lm_gen_overrides)
-        stt = model.model_type == "stt"
-        stt_config = model.info.stt_config if stt else {}
-        sr = model.sample_rate
-        pad_left = int(stt_config.get("audio_silence_prefix_seconds", 0.0) * sr)
-        pad_right = int((stt_config.get("audio_delay_seconds", 0.0) + 1.0) * sr) if stt else 0
-        framer = Framer(model.frame_size, pad_left)
-        started = time.perf_counter()
-        self._post([self._started(pad_left / sr + stt_config.get("audio_delay_seconds", 0.0))])
+        loop = StepLoop(self.model, self.batch_size, self.cfg_coef, self.lm_gen_overrides)
         with loop.streaming():
-            for item in self._inputs():
-                for frame in framer.push(item):
-                    self._post_step(loop.feed(frame))
-            aborted = self._aborted
-            if not aborted:
-                if stt:
-                    self._post(loop.end_input())
-                for frame in framer.finish(pad_right):
-                    self._post(loop.feed(frame))
-                if stt:
-                    self._post(loop.finish())
-                elif self.model.model_type == "hibiki":
+            loop.warm_up()  # on the state that runs next, so what it captures serves the stream
+            if self.seed is not None:
+                torch.manual_seed(self.seed)
+                if torch.cuda.is_available():
+                    torch.cuda.manual_seed_all(self.seed)
+            started = time.perf_counter()
+            self._post([self._started()])
+            for step in self._steps_in():
+                self._post_step(loop.step(step))
+            if not self._aborted and loop.streaming_slots:  # streams the feeder did not close
+                self._post(loop.end_input())
+                if self.model.model_type == "hibiki":
                     self._tail(loop)
                 else:
-                    self._post(loop.end_input() + loop.finish())
+                    self._post(loop.finish())
         wall = time.perf_counter() - started
-        self._post([SessionEnded(loop.steps_out, loop.frames_in * model.frame_size / sr, wall,
-                                 stopped=aborted or self._stopping)])
+        self._post([SessionEnded(loop.steps_out, loop.audio_frames * self.feeder.layout.frame_seconds,
+                                 wall, stopped=self._aborted or self._stopping)])
 
-    def _started(self, time_offset: float) -> SessionStarted:
-        model = self.model
+    def _started(self) -> SessionStarted:
+        model, layout = self.model, self.feeder.layout
         return SessionStarted(model.name, model.model_type, str(model.device),
                               str(model.dtype).removeprefix("torch."), self.batch_size,
-                              self.cfg_coef, model.sample_rate, model.frame_size, model.speaks,
-                              time_offset)
-
-    def _warm_up(self) -> None:
-        """A few steps of silence on a throwaway stream, so that torch.compile and the kernels'
-        first-call costs are paid before the first real frame rather than on it."""
-        warm = StepLoop(self.model, self.batch_size, self.cfg_coef, self.lm_gen_overrides)
-        silence = np.zeros(self.model.frame_size, dtype=np.float32)
-        with warm.streaming():
-            for _ in range(3):
-                warm.feed(silence)
+                              self.cfg_coef, layout.sample_rate, layout.frame_size, model.speaks,
+                              layout.time_offset)
 
     def _tail(self, loop: StepLoop) -> None:
         """Hibiki: the end-of-input step, then silence until every item samples EOS."""
-        self._post(loop.end_input())
-        max_steps = int(self.max_tail_seconds * self.model.mimi.frame_rate)
+        max_steps = int(self.max_tail_seconds * self.model.layout.frame_rate)
         for i in range(max_steps):
             self._post(loop.feed_tail(end_of_input=i == 0))
             if loop.finished:

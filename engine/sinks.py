@@ -1,8 +1,8 @@
 """Consumers of session events: the transcript printer and the speech WAV writer
 (transcript files are in `exports/`).
 
-A sink has `handle(event)`, called for every event in order, and `close()`, called once at the
-end, whether the session finished, failed or was interrupted.
+Each is a `Sink` (`contracts.py`): `handle(event)` for every event in order, `close()` once at
+the end, whether the session finished, failed or was interrupted.
 """
 from __future__ import annotations
 
@@ -10,20 +10,15 @@ import logging
 import sys
 import wave
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 import numpy as np
 
+from .contracts import Sink
 from .errors import CapttyError
 from .events import Event, SessionEnded, SpeechDecoded, TextDecoded
 
 log = logging.getLogger(__name__)
-
-
-class Sink(Protocol):
-    def handle(self, event: Event) -> None: ...
-
-    def close(self) -> None: ...
 
 
 class TextPrinter:

@@ -1,28 +1,54 @@
 """The model step loop of moshi's `run_inference.py`, one frame at a time, with events out.
 
-It reproduces the reference semantics: the first frame is stepped twice, STT gets no special
-steps (the session pads its input), Hibiki gets one end-of-input step whose codes all equal the
-Mimi cardinality followed by silence until every item samples EOS, an EOS sampled before the end
-of the input is ignored and reported, and classifier-free guidance runs with the conditions the
-reference builds. Each batch item keeps its own end-of-stream state.
+One driver for every consumer: a single stream copied to every batch slot (`captty run`, the
+console), many files sharing a batch, and the server's clients. Each `StepInput` says which
+slots take the step (`live`: the others are left out by moshi's exec masks, their state
+untouched) and which start a stream with it.
 
-Everything here runs on the session's model thread.
+The reference semantics are kept: the first frame after a reset is stepped twice (moshi's
+script does it for the whole batch; a slot that starts later gets the same from a masked reset
+and an extra step of its own), STT gets no special steps (its input is padded, `layout.py`),
+Hibiki gets one end-of-input step whose codes all equal the Mimi cardinality followed by
+silence until every item samples EOS, an EOS sampled before the end of the input is ignored and
+reported, and classifier-free guidance runs with the conditions the reference builds. Each slot
+keeps its own end-of-stream state and counts its own steps, so its events read as a lone run's.
+Streams that start after the first step need a text-only model without delays (STT).
+
+Everything here runs on the model thread.
 """
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from .checkpoint import LoadedModel
 from .errors import CapttyError
-from .events import (EosSampled, EosTooEarly, Event, ItemState, ItemStateChanged, SpeechDecoded, StepTimed,
-                     TextDecoded, TurnEndScored, WordBoundary)
+from .events import (EosSampled, EosTooEarly, Event, ItemState, ItemStateChanged, SpeechDecoded,
+                     StepTimed, StreamStarted, TextDecoded, TurnEndScored, WordBoundary)
+
+if TYPE_CHECKING:
+    from .checkpoint import LoadedModel
 
 END_OF_PADDING, PADDING = 0, 3  # a word boundary, and nothing to say
 HIDDEN_TOKENS = (END_OF_PADDING, PADDING)
 TURN_HEAD = 2  # the extra head Kyutai's scripts read for end of turn (a ~2 s pause horizon)
+WARM_UP_STEPS = 3
+_UNKNOWN = ("unknown",)  # an exec mask whose value a reset may have changed
+
+
+@dataclass(frozen=True, eq=False)
+class StepInput:
+    """One step's audio, and what happens to the batch slots with it."""
+
+    pcm: np.ndarray  # [frame_size]: the same frame in every slot; or [batch, frame_size]
+    live: tuple[bool, ...] | None = None  # the slots that take this step; None: all of them
+    starts: tuple[StreamStarted, ...] = ()  # streams that start in their slot with this frame
+    inputs_ended: tuple[int, ...] = ()  # slots whose input ended before this frame (padding now)
+    ends: tuple[int, ...] = ()  # slots whose stream ends with this frame
 
 
 def condition_tensors(model_type: str, lm, batch_size: int, cfg_coef: float) -> dict:
@@ -48,7 +74,7 @@ class _Clock:
     def __init__(self, device: torch.device):
         self.cuda = device.type == "cuda"
 
-    def mark(self):
+    def mark(self) -> Any:
         if self.cuda:
             event = torch.cuda.Event(enable_timing=True)
             event.record()
@@ -63,9 +89,10 @@ class _Clock:
 
 
 class StepLoop:
-    """Feed frames with `feed`, call `end_input` once, then `feed_tail` until `finished`."""
+    """`step` each input; for a stream that runs to its end in every slot (Hibiki), then
+    `end_input` once and `feed_tail` until `finished`."""
 
-    def __init__(self, model: LoadedModel, batch_size: int = 1, cfg_coef: float = 1.0,
+    def __init__(self, model: "LoadedModel", batch_size: int = 1, cfg_coef: float = 1.0,
                  lm_gen_overrides: dict | None = None):
         from moshi.models import LMGen
 
@@ -77,34 +104,59 @@ class StepLoop:
         self.model = model
         self.batch_size = batch_size
         self.mimi = model.mimi
+        self.device = model.device
+        self.frame_size = model.layout.frame_size
+        self.frame_seconds = model.layout.frame_seconds
         self.eos_id = model.tokenizer.eos_id()
         self.hidden = set(HIDDEN_TOKENS) | {model.tokenizer.bos_id(), self.eos_id}
-        self.frame_seconds = 1.0 / model.mimi.frame_rate
         conditions = condition_tensors(model.model_type, model.lm, batch_size, cfg_coef)
         kwargs = dict(model.info.lm_gen_config) | dict(lm_gen_overrides or {})
         self.lm_gen = LMGen(model.lm, cfg_coef=cfg_coef, condition_tensors=conditions, **kwargs)
         self.speaks = model.lm.dep_q > 0
         self.scores_turns = len(model.lm.extra_heads) > TURN_HEAD
         self.hibiki = model.model_type == "hibiki"
-        self.states = [ItemState.STREAMING] * batch_size
-        self.frames_in = 0  # frames fed (the index of the next one)
-        self.steps_out = 0  # steps that produced tokens, as moshi's script counts them
-        self._first = True
+        # streams may start in a slot at any step only in text-only models without delays
+        self.late_starts = not self.speaks and max(model.lm.delays) == 0 and cfg_coef == 1.0
         self._clock = _Clock(model.device)
         self._pieces: dict[int, str] = {}
+        self._reset_counters()
 
-    def streaming(self):
+    def _reset_counters(self) -> None:
+        self.states: list[ItemState | None] = [None] * self.batch_size  # None: no stream yet
+        self.slot_steps = [0] * self.batch_size  # each slot's steps since its stream started
+        self.frames_in = 0  # steps taken (the index of the next one)
+        self.steps_out = 0  # steps that produced tokens, as moshi's script counts them
+        self.audio_frames = 0  # frames of input audio over all streams
+        self._fresh = True  # no step since the streaming state was (re)set
+        self._mimi_mask: tuple = ()  # the exec masks set: () for every slot
+        self._lm_mask: tuple = ()
+
+    def streaming(self) -> ExitStack:
         """Context for the streaming state of Mimi and the LM, held for the loop's life."""
-        from contextlib import ExitStack
-
         stack = ExitStack()
         stack.enter_context(self.mimi.streaming(self.batch_size))
         stack.enter_context(self.lm_gen.streaming(self.batch_size))
         return stack
 
+    def warm_up(self, steps: int = WARM_UP_STEPS) -> None:
+        """A few steps of silence on this very streaming state, then a reset: first-call costs
+        (kernel choice, torch.compile, CUDA graphs, which moshi captures per streaming state)
+        are paid before the first real frame, and the stream starts as a fresh one."""
+        silence = np.zeros(self.frame_size, dtype=np.float32)
+        for _ in range(steps):
+            self.step(StepInput(silence))
+        self.mimi.reset_streaming()
+        self.lm_gen.reset_streaming()
+        self._reset_counters()
+
     @property
     def finished(self) -> bool:
-        return all(s in (ItemState.EOS_REACHED, ItemState.EOS_MISSING) for s in self.states)
+        return all(s in (ItemState.EOS_REACHED, ItemState.EOS_MISSING, None) for s in self.states)
+
+    @property
+    def streaming_slots(self) -> list[int]:
+        return [b for b, s in enumerate(self.states) if s in (ItemState.STREAMING,
+                                                              ItemState.INPUT_ENDED)]
 
     def _piece(self, token: int) -> str:
         piece = self._pieces.get(token)
@@ -112,23 +164,62 @@ class StepLoop:
             piece = self._pieces[token] = self.model.tokenizer.id_to_piece(token).replace("▁", " ")
         return piece
 
-    def feed(self, pcm: np.ndarray | torch.Tensor) -> list[Event]:
-        """One frame of input audio: `[frame_size]` (copied to every item) or `[B, frame_size]`."""
+    def _set_mask(self, module, current: tuple, wanted: tuple[bool, ...] | None) -> tuple:
+        """Set `module`'s exec mask to `wanted` (None: every slot) unless it is so already;
+        returns the mask now set, () for every slot."""
+        values = (True,) * self.batch_size if wanted is None else tuple(wanted)
+        key = () if all(values) else values
+        if key != current:
+            module.set_exec_mask(torch.tensor(values, dtype=torch.bool, device=self.device))
+        return key
+
+    def _slot_mask(self, slots) -> torch.Tensor:
+        mask = torch.zeros(self.batch_size, dtype=torch.bool)
+        mask[list(slots)] = True
+        return mask.to(self.device)
+
+    def step(self, frame: StepInput) -> list[Event]:
+        """One frame of input audio through Mimi and the LM, and the events it gave."""
         start = self._clock.mark()
-        pcm = torch.as_tensor(pcm, device=self.model.device)
-        if pcm.dim() == 1:
-            pcm = pcm[None, None].expand(self.batch_size, 1, -1)
-        elif pcm.dim() == 2:
-            pcm = pcm[:, None]
+        events: list[Event] = []
+        late = [s.item for s in frame.starts] if not self._fresh else []
+        if late and not self.late_starts:
+            raise CapttyError(f"a stream can start in a running batch only with a text-only "
+                              f"model without delays (STT); '{self.model.name}' is not one")
+        if self._fresh and not frame.starts:  # one stream, in every slot
+            started = list(range(self.batch_size))
+        else:
+            started = [s.item for s in frame.starts]
+            events.extend(frame.starts)
+        for b in started:
+            self.states[b] = ItemState.STREAMING
+            self.slot_steps[b] = 0
+        for b in frame.inputs_ended:
+            self.states[b] = ItemState.INPUT_ENDED
+            events.append(ItemStateChanged(b, max(self.slot_steps[b] - 1, 0), ItemState.INPUT_ENDED))
+        if late:  # moshi's masked reset: these slots start afresh, the others keep their state
+            mask = self._slot_mask(late)
+            self.mimi.reset_streaming(mask)
+            self.lm_gen.reset_streaming(mask)
+            self._mimi_mask = self._lm_mask = _UNKNOWN
+        self._mimi_mask = self._set_mask(self.mimi, self._mimi_mask, frame.live)
+        pcm = torch.as_tensor(frame.pcm, device=self.device)
+        pcm = pcm[None, None].expand(self.batch_size, 1, -1) if pcm.dim() == 1 else pcm[:, None]
         codes = self.mimi.encode(pcm)
-        return self._step(codes, start)
+        encoded = self._clock.mark()
+        if self._fresh or late:  # a stream's first frame is stepped twice: once more here
+            first = frame.live if self._fresh else tuple(b in late for b in range(self.batch_size))
+            self._lm_mask = self._set_mask(self.lm_gen, self._lm_mask, first)
+            self.lm_gen.step(codes)
+        self._lm_mask = self._set_mask(self.lm_gen, self._lm_mask, frame.live)
+        return events + self._advance(codes, start, encoded, frame.live, frame.ends)
 
     def end_input(self) -> list[Event]:
-        """The input is over: STT items finish once their padding is fed, Hibiki gets its tail."""
+        """The input of every slot still streaming is over (Hibiki's tail follows)."""
         return self._set_all(ItemState.INPUT_ENDED, only_from=ItemState.STREAMING)
 
     def finish(self) -> list[Event]:
-        """STT: the padding is through, every item is done."""
+        """Models without a tail: every slot whose input ended is done."""
         return self._set_all(ItemState.EOS_REACHED, only_from=ItemState.INPUT_ENDED)
 
     def give_up(self) -> list[Event]:
@@ -140,70 +231,80 @@ class StepLoop:
         start = self._clock.mark()
         if end_of_input:
             codes = torch.full((self.batch_size, self.mimi.num_codebooks, 1), self.mimi.cardinality,
-                               device=self.model.device, dtype=torch.long)
-            return self._step(codes, start)
-        silence = torch.zeros((self.batch_size, self.mimi.channels, self.model.frame_size),
-                              device=self.model.device)
-        return self._step(self.mimi.encode(silence), start)
+                               device=self.device, dtype=torch.long)
+        else:
+            silence = torch.zeros((self.batch_size, self.mimi.channels, self.frame_size),
+                                  device=self.device)
+            codes = self.mimi.encode(silence)
+        return self._advance(codes, start, self._clock.mark(), None, ())
 
     def _set_all(self, state: ItemState, only_from: ItemState) -> list[Event]:
-        events = []
+        events: list[Event] = []
         for b, old in enumerate(self.states):
             if old == only_from:
                 self.states[b] = state
-                events.append(ItemStateChanged(b, max(self.frames_in - 1, 0), state))
+                events.append(ItemStateChanged(b, max(self.slot_steps[b] - 1, 0), state))
         return events
 
-    def _step(self, codes: torch.Tensor, start) -> list[Event]:
-        step = self.frames_in
-        self.frames_in += 1
-        encoded = self._clock.mark()
-        if self._first:
-            # The first frame is stepped twice, so the transformer sees it (moshi's script).
-            self.lm_gen.step(codes)
-            self._first = False
-        turn = None
+    def _advance(self, codes: torch.Tensor, start, encoded, live: tuple[bool, ...] | None,
+                 ends: tuple[int, ...]) -> list[Event]:
+        """The LM step on `codes`, decoding, and the step's events."""
+        self._fresh = False
+        heads = None
         if self.scores_turns:
             out = self.lm_gen.step_with_extra_heads(codes)
-            tokens, turn = (None, None) if out is None else (out[0], out[1][TURN_HEAD])
+            if out is None:
+                tokens = None
+            else:  # element 0 of each head's distribution, as Kyutai's server sends them
+                tokens, heads = out[0], torch.stack([h[: self.batch_size, 0, 0] for h in out[1]], 1)
         else:
             tokens = self.lm_gen.step(codes)
         stepped = self._clock.mark()
         events: list[Event] = []
+        slots = range(self.batch_size) if live is None else [b for b, on in enumerate(live) if on]
         if tokens is not None:
             self.steps_out += 1
-            pcm = self.mimi.decode(tokens[:, 1:]) if self.speaks else None
+            speech = self.mimi.decode(tokens[:, 1:]) if self.speaks else None
             text = tokens[:, 0, 0]
-            if turn is not None:  # one device-to-host copy for tokens and scores together
-                both = torch.cat([text.double(), turn[: self.batch_size, 0, 0].double()]).tolist()
-                text, turn = [int(t) for t in both[: self.batch_size]], both[self.batch_size:]
+            scores: list[tuple[float, ...]] | None = None
+            if heads is not None:  # one device-to-host copy for tokens and scores together
+                both = torch.cat([text.double(), heads.double().flatten()]).tolist()
+                ids = [int(t) for t in both[: self.batch_size]]
+                n = heads.shape[1]
+                scores = [tuple(both[self.batch_size + b * n:self.batch_size + (b + 1) * n])
+                          for b in range(self.batch_size)]
             else:
-                text = text.tolist()
-            pcm = pcm[:, 0].float().cpu().numpy() if pcm is not None else None
-            events = self._outputs(step, text, pcm, turn)
+                ids = text.tolist()
+            pcm = speech[:, 0].float().cpu().numpy() if speech is not None else None
+            for b in slots:
+                self._item_outputs(events, b, self.slot_steps[b], ids[b],
+                                   None if pcm is None else pcm[b],
+                                   None if scores is None else scores[b])
+        for b in ends:
+            self.states[b] = ItemState.EOS_REACHED
+            events.append(ItemStateChanged(b, self.slot_steps[b], ItemState.EOS_REACHED))
+        step = self.frames_in
+        ran = None if live is None else tuple(self.slot_steps[b] if on else -1
+                                               for b, on in enumerate(live))
+        for b in slots:
+            self.slot_steps[b] += 1
+        self.frames_in += 1
+        self.audio_frames += len(slots) if live is not None else 1
         done = self._clock.mark()
         events.append(StepTimed(step, self._clock.ms(start, encoded), self._clock.ms(encoded, stepped),
                                 self._clock.ms(stepped, done), self._clock.ms(start, done),
-                                (step + 1) * self.frame_seconds, time.perf_counter()))
-        return events
-
-    def _outputs(self, step: int, text: list[int], pcm: np.ndarray | None,
-                 turn: list[float] | None) -> list[Event]:
-        events: list[Event] = []
-        for b, token in enumerate(text):
-            self._item_outputs(events, b, step, token, None if pcm is None else pcm[b],
-                               None if turn is None else turn[b])
+                                (step + 1) * self.frame_seconds, time.perf_counter(), ran))
         return events
 
     def _item_outputs(self, events: list[Event], b: int, step: int, token: int,
-                      pcm: np.ndarray | None, turn: float | None) -> None:
-        """The events of item `b`'s token at `step` (its own step: slots start streams anew)."""
+                      pcm: np.ndarray | None, scores: tuple[float, ...] | None) -> None:
+        """The events of slot `b`'s token at its own `step`."""
         state = self.states[b]
-        if state in (ItemState.EOS_REACHED, ItemState.EOS_MISSING):
+        if state in (ItemState.EOS_REACHED, ItemState.EOS_MISSING, None):
             return
         when = step * self.frame_seconds
-        if turn is not None:
-            events.append(TurnEndScored(b, step, when, turn))
+        if scores is not None:
+            events.append(TurnEndScored(b, step, when, scores[TURN_HEAD], scores))
         if token == END_OF_PADDING:
             events.append(WordBoundary(b, step, when))
         if token == self.eos_id and not self.speaks:

@@ -8,20 +8,10 @@ no turns.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .events import Event, TextDecoded, TurnEndScored
+from .events import Event, SessionStarted, StreamStarted, TextDecoded, TurnEnded, TurnEndScored
 from .words import WordTiming
 
 DEFAULT_THRESHOLD = 0.5
-
-
-@dataclass(frozen=True)
-class TurnEnded:
-    item: int
-    step: int
-    time: float  # seconds of the input audio, the model's delay taken out as for words
-    probability: float
 
 
 class TurnTracker:
@@ -36,7 +26,12 @@ class TurnTracker:
         self.last_probability: dict[int, float] = {}  # per item, for live displays
 
     def handle(self, event: Event) -> list[TurnEnded]:
-        if isinstance(event, TextDecoded):
+        if isinstance(event, SessionStarted):
+            self.timing = WordTiming.of(event)
+        elif isinstance(event, StreamStarted):  # a new stream in this slot
+            self._armed.discard(event.item)
+            self.last_probability.pop(event.item, None)
+        elif isinstance(event, TextDecoded):
             self._armed.add(event.item)
         elif isinstance(event, TurnEndScored):
             self.last_probability[event.item] = event.probability

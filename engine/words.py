@@ -6,7 +6,7 @@ boundaries share the span, each getting as many steps as it has tokens, the last
 rest; the last word of the stream ends at EOS, at the end of the stream, or at most one second
 after it starts. Text before the first boundary is no word. A step `p` is at
 `max(0, p / frame_rate - offset)` seconds of the audio, where the offset is the silence prefix
-the engine put before the audio plus the model's delay (`stt_config`).
+the engine put before the audio plus the model's delay (`SessionStarted.time_offset`).
 
 `WordTracker` does it on engine events, emitting `WordStarted` once a word's tokens close (a
 step without a piece for its item, or the next word begins) and `WordFinished` once its end is
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .events import (EngineFailed, EosSampled, EosTooEarly, Event, ItemState, ItemStateChanged,
-                     SessionEnded, StepTimed, TextDecoded, WordBoundary)
+                     SessionEnded, SessionStarted, StepTimed, StreamStarted, TextDecoded, Word,
+                     WordBoundary, WordFinished, WordStarted)
 
 END_OF_PADDING, PADDING = 0, 3
 
@@ -35,43 +36,9 @@ class WordTiming:
         return max(0.0, position / self.frame_rate - self.offset)
 
     @classmethod
-    def of(cls, model) -> "WordTiming":
-        """The timing of a loaded model (`engine.LoadedModel`): STT configs give the offset."""
-        config = model.info.stt_config if model.model_type == "stt" else {}
-        offset = (config.get("audio_silence_prefix_seconds", 0.0)
-                  + config.get("audio_delay_seconds", 0.0))
-        return cls(float(model.mimi.frame_rate), float(offset))
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    start: float  # seconds of the input audio
-    end: float
-
-
-@dataclass(frozen=True)
-class WordStarted:
-    """A word whose tokens have closed; its text may still grow if a piece of it comes later
-    (rare), `WordFinished` has the final one."""
-
-    item: int
-    step: int  # the step at which it was decided
-    text: str
-    start: float
-
-
-@dataclass(frozen=True)
-class WordFinished:
-    item: int
-    step: int  # the step at which its end became known
-    text: str
-    start: float
-    end: float
-
-    @property
-    def word(self) -> Word:
-        return Word(self.text, self.start, self.end)
+    def of(cls, started: SessionStarted) -> "WordTiming":
+        """The timing of a session, as it announced it."""
+        return cls(started.frame_rate, started.time_offset)
 
 
 def piece_text(tokenizer) -> Callable[[int], str]:
@@ -84,7 +51,7 @@ def token_counter(tokenizer) -> Callable[[str], int]:
     return lambda word: max(len(tokenizer.encode(word)), 1)
 
 
-def _split_span(words: list[str], start: int, end: float, count: Callable[[str], int]):
+def _split_span(words: list[str], start: float, end: float, count: Callable[[str], int]):
     """(word, start, end) positions for the words of one span: each but the last gets as many
     steps as it has tokens, the last takes the rest (ends are kept inside the span)."""
     out = []
@@ -136,6 +103,7 @@ class _Span:
 class _Item:
     span: _Span | None = None
     done: bool = False
+    steps: int = 0  # its steps seen (the end of its stream so far)
 
 
 class WordTracker:
@@ -145,20 +113,20 @@ class WordTracker:
     A word is started once its tokens close (a step without a piece for its item, or a piece
     that begins the next word) and finished when its span closes: at the next boundary, or at
     the end of the stream. `eos_is_token`: the model ends an item by sampling EOS (Hibiki), so
-    `EOS_REACHED` marks an EOS token, which ends the last word as in Kyutai's tools.
+    `EOS_REACHED` marks an EOS token, which ends the last word as in Kyutai's tools. The timing
+    comes from `SessionStarted`; a `StreamStarted` starts its slot afresh.
     """
 
-    def __init__(self, timing: WordTiming, count: Callable[[str], int], eos_is_token: bool = False):
-        self.timing = timing
+    def __init__(self, count: Callable[[str], int], eos_is_token: bool = False,
+                 timing: WordTiming | None = None):
+        self.timing = timing or WordTiming()
         self.count = count
         self.eos_is_token = eos_is_token
         self._items: dict[int, _Item] = {}
-        self._steps = 0  # steps seen (the end of the stream so far)
 
     @classmethod
     def of(cls, model) -> "WordTracker":
-        return cls(WordTiming.of(model), token_counter(model.tokenizer),
-                   eos_is_token=model.model_type == "hibiki")
+        return cls(token_counter(model.tokenizer), eos_is_token=model.model_type == "hibiki")
 
     def _item(self, item: int) -> _Item:
         return self._items.setdefault(item, _Item())
@@ -174,13 +142,22 @@ class WordTracker:
             state.span = _Span(event.step + 1)
             return out
         if isinstance(event, StepTimed):
-            self._steps = max(self._steps, event.step + 1)
             out = []
             for item, state in self._items.items():  # a step without a piece closes the tokens
+                step = event.step if event.slot_steps is None else event.slot_steps[item]
+                if step < 0:
+                    continue  # the slot sat this step out
+                state.steps = max(state.steps, step + 1)
                 span = state.span
-                if span is not None and not state.done and span.last_piece_step < event.step:
-                    out += self._announce(item, span, event.step, closed=True)
+                if span is not None and not state.done and span.last_piece_step < step:
+                    out += self._announce(item, span, step, closed=True)
             return out
+        if isinstance(event, SessionStarted):
+            self.timing = WordTiming.of(event)
+            return []
+        if isinstance(event, StreamStarted):
+            self._items[event.item] = _Item()
+            return []
         if isinstance(event, (EosTooEarly, EosSampled)):
             self._eos(event.item, event.step)
             return []
@@ -191,8 +168,8 @@ class WordTracker:
             return self._end(event.item, event.step)
         if isinstance(event, (SessionEnded, EngineFailed)):
             out = []
-            for item in list(self._items):
-                out += self._end(item, max(self._steps - 1, 0))
+            for item, state in list(self._items.items()):
+                out += self._end(item, max(state.steps - 1, 0))
             return out
         return []
 
@@ -238,8 +215,9 @@ class WordTracker:
         span = state.span
         if span is None:
             return []
+        end: float
         if span.eos is not None:
             end = span.eos
         else:
-            end = min(self._steps, span.start + self.timing.last_word_seconds * self.timing.frame_rate)
+            end = min(state.steps, span.start + self.timing.last_word_seconds * self.timing.frame_rate)
         return self._close(item, span, step, end)

@@ -29,7 +29,7 @@ class Outputs:
 
 async def collect(model, path, batch_size=1, cfg_coef=1.0, max_tail_seconds=30.0, speed=None,
                   **lm_gen_overrides) -> Outputs:
-    source = FileSource(path, model.sample_rate, model.frame_size, speed=speed)
+    source = FileSource(path, model.layout.sample_rate, speed=speed)
     session = Session(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
                       max_tail_seconds=max_tail_seconds, lm_gen_overrides=lm_gen_overrides)
     events = []

@@ -7,9 +7,11 @@ from conftest import DEMO_EN
 from console_script import WORDS, hibiki_script, stt_script
 from captty.engine import FileSource, ItemState
 from engine_run import run
-from captty.tui.app import CapttyApp, HelpScreen
+from captty.tui.app import CapttyApp, ConsoleView, HelpScreen
+from captty.tui.console import console_app
 from captty.tui.console_state import ConsoleState
-from captty.tui.feeds import EngineFeed, ScriptedFeed
+from captty.tui.feeds import ScriptedFeed
+from captty.tui.options import StreamOptions
 from captty.tui.widgets.transcript import TranscriptView, split_line
 
 
@@ -26,7 +28,7 @@ async def settle(pilot, until, timeout=30.0):
 def app_for(events, tmp_path=None, hold=True, delay=0.0):
     feed = ScriptedFeed(events, delay=delay, hold=hold)
     save = tmp_path / "transcript.txt" if tmp_path else None
-    return CapttyApp(feed, title="captty · scripted", save_path=save)
+    return CapttyApp(feed, ConsoleView("captty · scripted", save_path=save))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
@@ -128,8 +130,7 @@ def test_split_line_cuts_at_spaces():
 
 async def test_real_engine_replay_fast_ends_with_what_run_prints(tiny_stt):
     expected = (await asyncio.to_thread(run, tiny_stt, DEMO_EN)).text[0]
-    source = FileSource(DEMO_EN, speed=None)
-    app = CapttyApp(EngineFeed(tiny_stt, source), title="captty · tiny-stt")
+    app = console_app(tiny_stt, FileSource(DEMO_EN, speed=None), StreamOptions(), "replay")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, lambda: app.state.ended is not None, timeout=120)
         view = app.query_one(TranscriptView)
@@ -138,27 +139,30 @@ async def test_real_engine_replay_fast_ends_with_what_run_prints(tiny_stt):
 
 
 async def test_turn_ends_and_live_wer_on_screen(tiny_stt, tmp_path):
-    from captty.engine.annotate import Annotator
-    from captty.engine.wer import LiveWer
-
-    reference = "hello and welcome to captty this console turns live speech into text"
-    app = CapttyApp(EngineFeed(tiny_stt, FileSource(DEMO_EN, speed=None)), title="captty",
-                    save_path=tmp_path / "t.txt", annotator=Annotator.of(tiny_stt),
-                    wer=LiveWer(reference))
+    reference = tmp_path / "reference.txt"
+    reference.write_text("hello and welcome to captty this console turns live speech into text")
+    options = StreamOptions(reference=str(reference), save_path=tmp_path / "t.txt",
+                            outputs=(str(tmp_path / "export.txt"),))
+    app = console_app(tiny_stt, FileSource(DEMO_EN, speed=None), options, "replay")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, lambda: app.state.ended is not None, timeout=120)
         assert app.state.turns >= 1  # tiny-stt ends turns at the demo's silences
         view = app.query_one(TranscriptView)
-        assert "\n" in view.text and view.text.split() == app.transcript.split()
+        assert "\n" in view.text
+        # the screen shows the pieces as decoded, the saved text the words: the same letters
+        assert "".join(view.text.split()) == "".join(app.transcript.split())
         assert "WER" in str(app.query_one("#status").render())
+        await pilot.press("c")
         await pilot.press("q")
-    assert (tmp_path / "t.txt").read_text().count("\n") >= 2  # one line a turn
+    saved, exported = (tmp_path / "t.txt").read_text(), (tmp_path / "export.txt").read_text()
+    assert saved == exported and saved.count("\n") >= 2  # one line a turn, as -o FILE.txt
+    assert app.clipboard == saved
 
 
 async def test_q_mid_stream_lets_the_engine_finish_what_is_in_flight(tiny_stt, tmp_path):
     # a paced replay, quit early: the engine ends the input and flushes the model's delay first
-    app = CapttyApp(EngineFeed(tiny_stt, FileSource(DEMO_EN, speed=1.0)), title="captty",
-                    save_path=tmp_path / "t.txt")
+    app = console_app(tiny_stt, FileSource(DEMO_EN, speed=1.0),
+                      StreamOptions(save_path=tmp_path / "t.txt"), "replay")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, lambda: app.state.steps > 40, timeout=120)
         await pilot.press("q")

@@ -1,11 +1,11 @@
 """Snapshots of the main screen, for STT and for Hibiki, from scripted feeds (stable runs)."""
 from console_script import hibiki_script, stt_script
-from captty.tui.app import CapttyApp
+from captty.tui.app import CapttyApp, ConsoleView
 from captty.tui.feeds import ScriptedFeed
 
 
 def console(events, title):
-    return CapttyApp(ScriptedFeed(events, hold=True), title=title)
+    return CapttyApp(ScriptedFeed(events, hold=True), ConsoleView(title))
 
 
 async def until_drawn(pilot, done):

@@ -5,22 +5,23 @@ import json
 import pytest
 import srt
 import webvtt
-
 from conftest import DEMO_EN, TINY_STT, captty
+
+from captty.engine import CapttyError
 from captty.engine.events import SessionEnded, SessionStarted
 from captty.engine.exports import CueBuilder, CueRules, format_of, open_writer
 from captty.engine.exports.cues import wrap
 from captty.engine.turns import TurnEnded
-from captty.engine.words import Word, WordFinished, WordTiming
-from captty.engine import CapttyError
+from captty.engine.words import Word, WordFinished
 
-STARTED = SessionStarted("tiny", "stt", "cpu", "float32", 1, 1.0, 24000, 1920, False)
+STARTED = SessionStarted("tiny", "stt", "cpu", "float32", 1, 1.0, 24000, 1920, False, 1.5)
 # Twelve words, 0.3 s apart; a turn ends after "six" (at 2.0 s), and "nine" is followed by a
 # 1.5 s pause (Kyutai's rule: it lasts until the next word starts)
-TEXTS = "one two three four five six seven eight nine ten eleven twelve".split()
+TEXTS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+         "twelve"]
 STARTS = [0.1 + 0.3 * i for i in range(9)] + [4.4, 4.7, 5.0]
 WORDS = [Word(t, s, STARTS[i + 1] - 0.02 if i + 1 < len(STARTS) else s + 0.25)
-         for i, (t, s) in enumerate(zip(TEXTS, STARTS))]
+         for i, (t, s) in enumerate(zip(TEXTS, STARTS, strict=True))]
 
 
 def events():
@@ -35,8 +36,7 @@ def events():
 
 def write_all(tmp_path, check_each=None):
     paths = {fmt: tmp_path / f"talk.{fmt}" for fmt in ("txt", "srt", "vtt", "json", "jsonl")}
-    writers = [open_writer(p, timing=WordTiming(12.5, 1.5), settings={"input": "talk.wav"})
-               for p in paths.values()]
+    writers = [open_writer(p, settings={"input": "talk.wav"}) for p in paths.values()]
     for event in events():
         for writer in writers:
             writer.handle(event)
@@ -70,28 +70,80 @@ def test_json_txt_and_jsonl_parse_back(tmp_path):
     assert doc["complete"] and doc["model"]["model"] == "tiny" and doc["summary"]["steps"] == 80
     assert doc["settings"] == {"input": "talk.wav"} and doc["timing"]["offset_seconds"] == 1.5
     assert doc["turns"] == [{"time": 1.9, "probability": 0.8}]
-    assert paths["txt"].read_text() == "one two three four five six\nseven eight nine ten eleven twelve\n"
+    assert paths["txt"].read_text() == \
+        "one two three four five six\nseven eight nine ten eleven twelve\n"
     records = [json.loads(line) for line in paths["jsonl"].read_text().splitlines()]
     assert [r["event"] for r in records].count("WordFinished") == 24  # every item's words
     assert records[0]["event"] == "SessionStarted" and records[-1]["event"] == "SessionEnded"
 
 
 def test_every_flush_leaves_parseable_files(tmp_path):
-    seen = []
+    seen, captioned, before = [], [], {}
 
     def check(paths):
+        for fmt in ("srt", "vtt"):  # captions only grow: closed cues are appended
+            text = paths[fmt].read_text()
+            assert text.startswith(before.get(fmt, "")), fmt
+            before[fmt] = text
         subs = list(srt.parse(paths["srt"].read_text()))
         captions = webvtt.read(str(paths["vtt"])).captions
         doc = json.loads(paths["json"].read_text())
         assert not doc["complete"]
-        words = " ".join(w["text"] for w in doc["words"])
-        assert " ".join(s.content.replace("\n", " ") for s in subs) == words  # nothing held back
-        assert " ".join(c.text.replace("\n", " ") for c in captions) == words
-        assert paths["txt"].read_text().split() == words.split()
-        seen.append(len(doc["words"]))
+        words = [w["text"] for w in doc["words"]]
+        srt_words = " ".join(s.content for s in subs).split()
+        assert " ".join(c.text for c in captions).split() == srt_words
+        assert srt_words == words[: len(srt_words)]  # the captions lack the cue in progress
+        assert len(wrap(words[len(srt_words):], 42)) <= 2  # at most one cue's words
+        assert paths["txt"].read_text().split() == words
+        seen.append(len(words))
+        captioned.append(len(srt_words))
 
-    write_all(tmp_path, check)
+    paths = write_all(tmp_path, check)
     assert seen[-1] == len(WORDS) and sorted(seen) == seen
+    # after each of our words (the events of item 1 and the turn flush too): a cue is written
+    # when the next word starts a new one ("seven", after the turn end) or when its last word
+    # is followed by a pause ("nine"), the last one at the end
+    ours = [captioned[i] for i in range(1, len(captioned)) if seen[i] > seen[i - 1]]
+    assert ours == [0, 0, 0, 0, 0, 0, 6, 6, 9, 9, 9, 9]
+    assert len(list(srt.parse(paths["srt"].read_text()))) == 3
+
+
+def test_json_words_and_turns_are_written_in_place_and_regrow_their_reserves(tmp_path):
+    """Words and turns fill reserves of spaces in place; once one is full, the document is
+    rewritten once with bigger ones: every flush parses, and the rewrites stay a bounded
+    multiple of the document's size (the cost per word does not grow)."""
+    path = tmp_path / "long.json"
+    writer = open_writer(path, settings={"input": "café.wav"})  # UTF-8 before the offsets
+    writer.handle(STARTED)
+    texts = ["naïve", "日本語", "word", "l'école", "x"]
+    words, turns, rewritten = [], [], []
+    previous, inode = path.read_bytes(), path.stat().st_ino
+    for i in range(600):
+        word = Word(texts[i % len(texts)], 0.3 * i, 0.3 * i + 0.25)
+        writer.handle(WordFinished(0, i, word.text, word.start, word.end))
+        words.append(word)
+        if i % 4 == 3:  # a turn every four words: the reserves are outgrown again and again
+            writer.handle(TurnEnded(0, i, word.end, 0.5 + i / 2000))
+            turns.append({"time": round(word.end, 3), "probability": round(0.5 + i / 2000, 4)})
+        data = path.read_bytes()
+        doc = json.loads(data)
+        assert [Word(w["text"], w["start"], w["end"]) for w in doc["words"]] == \
+            [Word(w.text, round(w.start, 3), round(w.end, 3)) for w in words]
+        assert doc["turns"] == turns and doc["model"]["model"] == "tiny"
+        if path.stat().st_ino != inode:  # rewritten whole (a new file renamed over)
+            inode = path.stat().st_ino
+            rewritten.append(len(data))
+        else:  # written in place: the file keeps its size...
+            assert len(data) == len(previous)
+            kept = len(previous.rstrip(b" ")) - len(b"\n ]\n}\n")  # ...and a word alone
+            assert data[:kept] == previous[:kept] or i % 4 == 3  # the bytes before the closing
+        previous = data
+    writer.close()
+    doc = json.loads(path.read_text())
+    assert doc["complete"] is False and len(doc["words"]) == 600 and doc["turns"] == turns
+    assert path.read_bytes().endswith(b"]\n}\n")  # closed: no reserve left
+    assert len(rewritten) >= 3  # the reserves were regrown, more than once
+    assert sum(rewritten) <= 25 * len(previous)  # ...at an amortised cost
 
 
 def test_cues_respect_line_and_duration_limits():
@@ -112,7 +164,6 @@ def test_the_format_comes_from_the_extension_or_is_named():
 
 
 def test_captty_run_writes_every_format_and_the_wer(tmp_path, tiny_stt):
-    from captty.engine.annotate import Annotator
     from engine_run import run
 
     reference = tmp_path / "reference.txt"
@@ -121,9 +172,7 @@ def test_captty_run_writes_every_format_and_the_wer(tmp_path, tiny_stt):
     result = captty("run", DEMO_EN, "--model", TINY_STT, *[a for o in outs for a in ("-o", o)],
                     "--reference", reference)
     assert result.returncode == 0, result.stderr
-    annotator = Annotator.of(tiny_stt)
-    expected = [d.word for e in run(tiny_stt, DEMO_EN).events for d in annotator.handle(e)
-                if isinstance(d, WordFinished)]
+    expected = [e.word for e in run(tiny_stt, DEMO_EN).events if isinstance(e, WordFinished)]
     doc = json.loads(outs[3].read_text())
     assert doc["complete"] and [w["text"] for w in doc["words"]] == [w.text for w in expected]
     assert [(w["start"], w["end"]) for w in doc["words"]] == \
@@ -135,7 +184,8 @@ def test_captty_run_writes_every_format_and_the_wer(tmp_path, tiny_stt):
     assert len(outs[0].read_text().splitlines()) >= 2  # one line a turn
     assert " ".join(c.text.replace("\n", " ") for c in webvtt.read(str(outs[2])).captions) == texts
     assert outs[0].read_text().split() == texts.split()
-    assert [json.loads(line)["event"] for line in outs[4].read_text().splitlines()][-1] == "SessionEnded"
+    events = [json.loads(line)["event"] for line in outs[4].read_text().splitlines()]
+    assert events[-1] == "SessionEnded"
     wer_line = result.stderr.strip().splitlines()[-1]
     assert wer_line.startswith("captty: WER ") and "/ 12 words" in wer_line
 

@@ -20,7 +20,7 @@ def write(path, pcm, rate):
 
 
 def all_samples(source):
-    return np.concatenate(list(source.frames()))
+    return np.concatenate(list(source.samples()))
 
 
 def peak_hz(pcm, rate):
@@ -31,10 +31,10 @@ def peak_hz(pcm, rate):
 def test_24k_mono_file_passes_through_unchanged(tmp_path):
     pcm = np.random.default_rng(1).uniform(-0.5, 0.5, 24000 * 3 + 77).astype(np.float32)
     path = write(tmp_path / "a.wav", pcm, 24000)
-    frames = list(FileSource(path, speed=None).frames())
-    assert all(f.size == 1920 for f in frames[:-1]) and frames[-1].size == (pcm.size % 1920)
+    out = all_samples(FileSource(path, speed=None))
     reference, _ = sphn.read(str(path), sample_rate=24000)
-    np.testing.assert_allclose(np.concatenate(frames), reference[0], atol=1e-6)
+    assert out.size == pcm.size
+    np.testing.assert_allclose(out, reference[0], atol=1e-6)
 
 
 def test_resampled_to_24k_keeping_pitch_and_length(tmp_path):
@@ -64,12 +64,10 @@ def test_long_files_are_decoded_in_small_pieces(tmp_path):
 
 
 def test_compressed_real_recording(shared_audio):
-    source = FileSource(shared_audio / "bria.mp3", speed=None)
-    frames = list(source.frames())
-    seconds = sum(f.size for f in frames) / 24000
-    assert abs(seconds - 44.85) < 0.1
+    out = all_samples(FileSource(shared_audio / "bria.mp3", speed=None))
+    assert abs(out.size / 24000 - 44.85) < 0.1
     whole, _ = sphn.read(str(shared_audio / "bria.mp3"), sample_rate=24000)
-    assert abs(np.sqrt(np.mean(np.concatenate(frames) ** 2)) - np.sqrt(np.mean(whole ** 2))) < 0.005
+    assert abs(np.sqrt(np.mean(out ** 2)) - np.sqrt(np.mean(whole ** 2))) < 0.005
 
 
 @pytest.mark.parametrize("name,content,message", [
@@ -91,24 +89,25 @@ def test_a_file_without_samples_is_an_error(tmp_path):
         FileSource(path)
 
 
-async def test_file_source_paces_frames_at_the_given_speed(tmp_path):
-    path = write(tmp_path / "a.wav", sine(440, 2.0, 24000), 24000)  # 25 frames of 80 ms
+async def test_file_source_paces_its_samples_at_the_given_speed(tmp_path):
+    path = write(tmp_path / "a.wav", sine(440, 2.0, 24000), 24000)
     start = time.monotonic()
-    frames = [f async for f in FileSource(path, speed=10.0)]
+    pieces = [p async for p in FileSource(path, speed=10.0)]
     elapsed = time.monotonic() - start
-    assert len(frames) == 25
-    assert 0.18 <= elapsed < 1.0  # 24 frame intervals of 8 ms after the first
+    assert sum(p.size for p in pieces) == 48000
+    # each piece is due when the audio before it has played at 10x: 2 s less the last piece
+    assert (2.0 - pieces[-1].size / 24000) / 10 - 0.01 <= elapsed < 1.0
 
 
-async def test_pause_holds_frames_and_resume_does_not_burst():
-    pacer = Pacer(0.02, speed=1.0)
-    await pacer.wait()
+async def test_pause_holds_pieces_and_resume_does_not_burst():
+    pacer = Pacer(speed=1.0)
+    await pacer.wait(0.02)
     pacer.pause()
-    waiter = asyncio.create_task(pacer.wait())
+    waiter = asyncio.create_task(pacer.wait(0.02))
     await asyncio.sleep(0.15)
     assert not waiter.done() and pacer.paused
     pacer.resume()
     await waiter
     resumed = time.monotonic()
-    await pacer.wait()  # the next frame is still one interval later, not due at once
+    await pacer.wait(0.02)  # the next piece is still one piece later, not due at once
     assert time.monotonic() - resumed >= 0.01

@@ -12,7 +12,7 @@ from engine_run import run
 
 def encode(model, pcm: np.ndarray) -> torch.Tensor:
     """Codes [K, T] of a mono signal, frame by frame as the engine feeds them."""
-    mimi, n = model.mimi, model.frame_size
+    mimi, n = model.mimi, model.layout.frame_size
     frames = torch.from_numpy(pcm[: pcm.size // n * n]).view(-1, 1, 1, n)
     with torch.no_grad(), mimi.streaming(1):
         return torch.cat([mimi.encode(f) for f in frames], dim=-1)[0]

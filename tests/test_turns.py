@@ -1,7 +1,6 @@
 """End of turn: reported once when the semantic-VAD score crosses the threshold, re-armed by text."""
 import pytest
 
-from captty.engine.annotate import Annotator
 from captty.engine.events import TextDecoded, TurnEndScored
 from captty.engine.turns import TurnEnded, TurnTracker
 from captty.engine.words import WordTiming
@@ -36,11 +35,9 @@ def test_the_threshold_is_configurable_and_strict():
 
 
 def test_models_without_heads_have_no_turns_and_no_error(tiny_hibiki):
-    annotator = Annotator.of(tiny_hibiki)
     out = run(tiny_hibiki, DEMO_EN, batch_size=1, max_tail_seconds=1.0)
-    derived = [d for e in out.events for d in annotator.handle(e)]
     assert not any(isinstance(e, TurnEndScored) for e in out.events)
-    assert not any(isinstance(d, TurnEnded) for d in derived)
+    assert not any(isinstance(e, TurnEnded) for e in out.events)
 
 
 def test_tiny_stt_ends_turns_at_its_silences(tiny_stt):
@@ -50,8 +47,7 @@ def test_tiny_stt_ends_turns_at_its_silences(tiny_stt):
     scored = [e for e in out.events if isinstance(e, TurnEndScored)]
     assert len(scored) == out.ended.steps and all(0 <= e.probability <= 1 for e in scored)
     assert scored[0].probability > 0.5  # the silence prefix: no turn to end yet
-    annotator = Annotator.of(tiny_stt)
-    turns = [t for e in out.events for t in annotator.handle(e) if isinstance(t, TurnEnded)]
+    turns = [e for e in out.events if isinstance(e, TurnEnded)]  # the session decided them
     first_text = next(e.step for e in out.events if isinstance(e, TextDecoded))
     last_text = max(e.step for e in out.events if isinstance(e, TextDecoded))
     assert 2 <= len(turns) and turns[0].step > first_text and turns[-1].step > last_text

@@ -4,6 +4,7 @@ The environment reuses the dependencies already installed here (a `.pth` file po
 interpreter's site-packages), so the test downloads nothing; the wheel itself must carry the
 bundled checkpoints and recordings.
 """
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -23,8 +24,12 @@ def sh(*args, **kwargs) -> subprocess.CompletedProcess:
 def installed(tmp_path_factory):
     """A fresh venv holding only captty's wheel (plus a path to the dependencies)."""
     work = tmp_path_factory.mktemp("wheel")
+    # from a copy: setuptools builds in the tree's build/, where stale modules would linger
+    tree = work / "tree"
+    shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"))
     built = sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-               "-w", work / "dist", ROOT)
+               "-w", work / "dist", tree)
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next((work / "dist").glob("captty-*.whl"))
     venv = work / "venv"

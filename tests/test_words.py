@@ -5,8 +5,8 @@ import pytest
 import sphn
 
 from conftest import DEMO_EN, DEMO_FR
-from captty.engine.events import (EosTooEarly, ItemState, ItemStateChanged, SessionEnded, StepTimed,
-                           TextDecoded, WordBoundary)
+from captty.engine.events import (EosTooEarly, ItemState, ItemStateChanged, SessionEnded,
+                                 SessionStarted, StepTimed, TextDecoded, WordBoundary)
 from captty.engine.reference_loop import seed_loop
 from captty.engine.words import (Word, WordFinished, WordStarted, WordTiming, WordTracker, piece_text,
                           token_counter, words_from_tokens)
@@ -43,7 +43,7 @@ def events_of(tokens: list[int], item: int = 0, eos_step: int | None = None):
 
 
 def streamed(tokens, timing, **kwargs):
-    tracker = WordTracker(timing, count, **kwargs)
+    tracker = WordTracker(count, timing=timing, **kwargs)
     out = []
     for event in events_of(tokens):
         out += tracker.handle(event)
@@ -113,15 +113,18 @@ def test_text_before_the_first_boundary_and_empty_spans_are_no_words():
     assert [e.text for e in streamed(tokens, TIMING) if isinstance(e, WordFinished)] == ["world"]
 
 
-def test_timing_of_a_model_reads_its_stt_config(tiny_stt, tiny_hibiki):
-    assert WordTiming.of(tiny_stt) == WordTiming(12.5, 1.5)  # prefix 1.0 + delay 0.5
-    assert WordTiming.of(tiny_hibiki) == WordTiming(12.5, 0.0)
+def test_the_session_announces_the_timing_of_its_layout(tiny_stt, tiny_hibiki):
+    assert tiny_stt.layout.time_offset == 1.5  # prefix 1.0 + delay 0.5 (stt_config)
+    assert tiny_hibiki.layout.time_offset == 0.0
+    started = run(tiny_stt, DEMO_EN).events[0]
+    assert isinstance(started, SessionStarted)
+    assert WordTiming.of(started) == WordTiming(12.5, 1.5)
 
 
 def engine_words(model, path):
-    tracker = WordTracker.of(model)
+    """The words the session itself decided (`Session.events()` annotates its stream)."""
     out = run(model, path)
-    return [e.word for ev in out.events for e in tracker.handle(ev) if isinstance(e, WordFinished)], out
+    return [e.word for e in out.events if isinstance(e, WordFinished)], out
 
 
 @pytest.mark.parametrize("path", [DEMO_EN, DEMO_FR])
@@ -129,7 +132,7 @@ def test_tiny_stt_words_end_to_end(tiny_stt, path):
     words, out = engine_words(tiny_stt, path)
     tokens = seed_loop(tiny_stt, path).items[0][0]  # moshi's reference loop, not captty's
     whole = words_from_tokens(tokens, piece_text(tiny_stt.tokenizer),
-                              token_counter(tiny_stt.tokenizer), WordTiming.of(tiny_stt))
+                              token_counter(tiny_stt.tokenizer), WordTiming(12.5, 1.5))
     assert len(words) >= 5 and words == whole
     duration = sphn.read(str(path))[0].shape[1] / 24000
     times = [t for w in words for t in (w.start, w.end)]
@@ -162,6 +165,6 @@ def test_late_pieces_of_the_last_span_are_kept():
     timing = WordTiming(12.5, 0.0)
     expected = [Word("last", 11 / 12.5, 12 / 12.5), Word("early", 12 / 12.5, 23.5 / 12.5)]
     close(words_from_tokens(tokens, piece, lambda w: 1, timing), expected)
-    tracker = WordTracker(timing, lambda w: 1)
+    tracker = WordTracker(lambda w: 1, timing=timing)
     assert [d.word for e in events_of(tokens) for d in tracker.handle(e)
             if isinstance(d, WordFinished)] == words_from_tokens(tokens, piece, lambda w: 1, timing)

@@ -1,12 +1,14 @@
-"""The live console: a Textual app that shows a feed of engine events as it happens.
+"""The live console: a Textual app that shows a feed of session events as it happens.
 
 Events arrive on the app's own event loop (the engine hands each step's events over with one
-thread-safe call); the app folds them into a `ConsoleState` and redraws from it at a fixed rate,
-so a burst of tokens costs one redraw, and nothing here ever waits on the model.
+thread-safe call); the app folds them into a `ConsoleState` and redraws from it when it has
+changed, at most `refresh_hz` times a second, so a burst of tokens costs one redraw, a paused or
+finished console costs nothing, and nothing here ever waits on the model.
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -17,9 +19,12 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from captty.engine import LiveWer
 from captty.tui.console_state import ConsoleState
+from captty.tui.feeds import Feed
 from captty.tui.widgets.end_of_stream import EndOfStreamPanel
 from captty.tui.widgets.latency import LatencyPanel
 from captty.tui.widgets.status import StatusPanel
@@ -40,6 +45,28 @@ received but not yet processed.[/dim]
 
 Press any key to close."""
 QUIT_GRACE = 3.0  # seconds q waits for the model to finish what is in flight
+FIGURES_SECONDS = 0.25  # the numbers change every step; a few updates a second read best
+
+
+def transcripts_folder() -> Path:
+    """Where the console saves transcripts by default: the user's data folder, not the
+    working folder (`$XDG_DATA_HOME/captty/transcripts`, else ~/.local/share/...)."""
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "captty" / "transcripts"
+
+
+def default_save_path() -> Path:
+    return transcripts_folder() / time.strftime("captty-%Y%m%d-%H%M%S.txt")
+
+
+@dataclass(frozen=True)
+class ConsoleView:
+    """How a console is shown; the same for the CLI, the tests and the benchmarks."""
+
+    title: str
+    save_path: Path | None = None  # where s and q save; None: `default_save_path()`
+    exit_when_done: bool = False  # quit by itself at the end of the stream
+    refresh_hz: float | None = None  # redraws a second at most (None: 20, 5 for a fast replay)
 
 
 class HelpScreen(ModalScreen):
@@ -83,21 +110,23 @@ class CapttyApp(App[ConsoleResult]):
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
-    def __init__(self, feed, *, title: str, save_path: Path | None = None,
-                 exit_when_done: bool = False, refresh_hz: float | None = None,
-                 annotator=None, wer=None):
+    def __init__(self, feed: Feed, view: ConsoleView, wer: LiveWer | None = None):
         super().__init__()
         self.feed = feed
-        self.heading = title
-        self.save_path = save_path
-        self.exit_when_done = exit_when_done
+        self.heading = view.title
+        self.save_path = view.save_path
+        self.exit_when_done = view.exit_when_done
         # 20 redraws a second keep captions within ~50 ms of their decode; a replay as fast as
         # the model goes is for throughput (5 a second), and redraws take the GIL from the steps
-        self.refresh_hz = refresh_hz or (5.0 if getattr(feed, "fast", False) else 20.0)
-        self.state = ConsoleState(annotator=annotator, wer=wer)
+        self.refresh_hz = view.refresh_hz or (5.0 if feed.fast else 20.0)
+        self.state = ConsoleState(wer=wer)
         self.saved_to: Path | None = None
-        self.figures_every = max(1, round(self.refresh_hz / 4))  # figures at about 4 Hz
-        self._ticks = 0
+        self.redraws = 0
+        self._drawn_version = self._figures_version = -1
+        self._figures_at = 0.0
+        self._last_redraw = 0.0
+        self._redraw_timer: Timer | None = None
+        self._redraw_at = 0.0
         self._shown_heading: Text | None = None
         self._quitting = False
         self._finished = False
@@ -127,13 +156,13 @@ class CapttyApp(App[ConsoleResult]):
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
         self.run_worker(self._consume(), name="engine events", exit_on_error=False)
-        self.set_interval(1 / self.refresh_hz, self.redraw)
         self.redraw(everything=True)
 
     async def _consume(self) -> None:
         try:
             async for event in self.feed.events():
                 self.state.handle(event)
+                self._schedule_redraw()
         except Exception as e:  # the feed failed: say so on screen, keep the transcript
             from captty.engine import EngineFailed
 
@@ -149,17 +178,48 @@ class CapttyApp(App[ConsoleResult]):
 
     # --- drawing ------------------------------------------------------------------------------
 
+    def _schedule_redraw(self, at: float | None = None) -> None:
+        """The state changed: redraw once the refresh interval since the last one has passed
+        (or at `at`, on the monotonic clock), unless a redraw is due sooner already."""
+        if at is None:
+            at = self._last_redraw + 1 / self.refresh_hz
+        if self._redraw_timer is not None:
+            if self._redraw_at <= at:
+                return
+            self._redraw_timer.stop()
+        self._redraw_at = at
+        # (Textual divides by the delay: never 0)
+        self._redraw_timer = self.set_timer(max(at - time.monotonic(), 0.001), self._due_redraw)
+
+    def _due_redraw(self) -> None:
+        self._redraw_timer = None
+        self.redraw()
+
     def redraw(self, everything: bool = False) -> None:
+        """Draw what changed since the last redraw; nothing at all when nothing did."""
         state = self.state
+        stale_text = state.version != self._drawn_version
+        stale_figures = state.version != self._figures_version
+        if not (everything or stale_text or stale_figures):
+            return
         transcript, latency, status, eos, top = self.views
-        self._ticks += 1
-        figures = everything or self._ticks % self.figures_every == 0 or state.ended
+        now = time.monotonic()
+        self.redraws += 1
+        self._last_redraw = now
+        self._drawn_version = state.version
+        figures = everything or (stale_figures and (now - self._figures_at >= FIGURES_SECONDS
+                                                    or state.ended is not None))
+        if figures:
+            self._figures_at = now
+            self._figures_version = state.version
+        elif stale_figures:  # the numbers follow a little later
+            self._schedule_redraw(self._figures_at + FIGURES_SECONDS)
         with self.batch_update():
             added = state.transcript(0).take_unseen()
             if added:
                 transcript.append(added)
                 self.call_after_refresh(state.shown, None)
-            if figures:  # the numbers change every step; a few redraws a second read best
+            if figures:
                 latency.show(state)
                 status.show(state, self.feed.backlog_seconds, self.feed.dropped,
                             self.feed.overflows, self.feed.level)
@@ -195,13 +255,15 @@ class CapttyApp(App[ConsoleResult]):
 
     @property
     def transcript(self) -> str:
-        return self.state.transcript(0).text
+        """What s saves and c copies: the finished words, one line a turn (as `-o FILE.txt`)."""
+        return self.state.saved_text
 
     def save(self) -> Path | None:
         if not self.transcript:
             return None
-        path = self.save_path or Path(time.strftime("captty-%Y%m%d-%H%M%S.txt"))
-        path.write_text(self.transcript + "\n")
+        path = self.save_path or default_save_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.transcript, encoding="utf-8")
         self.saved_to = self.save_path = path  # later saves update the same file
         return path
 

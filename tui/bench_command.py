@@ -28,9 +28,7 @@ from captty.tui.options import model_options, spec_from
 def bench(shape, tiny, batch_sizes, steps, warmup, input_path, as_json, **kwargs) -> None:
     """Time captty's engine and moshi's reference loop on the same model and input."""
     from captty.engine import CapttyError, load_model
-    from captty.engine.bench import bench as run_bench, format_table, input_frames
-    from captty.engine.bench_models import random_model
-    from captty.engine.model_thread import model_thread
+    from captty.engine.bench import bench as run_bench, format_table, input_frames, shaped_model
 
     try:
         batches = [int(b) for b in batch_sizes.split(",") if b.strip()]
@@ -43,7 +41,7 @@ def bench(shape, tiny, batch_sizes, steps, warmup, input_path, as_json, **kwargs
         raise click.BadParameter("must be more than --warmup + 2", param_hint="--steps")
     spec = spec_from(kwargs)
     if shape:
-        model = model_thread().call(random_model, shape, spec.device, spec.half, tiny)
+        model = shaped_model(shape, spec.device, spec.half, tiny)
     elif tiny:
         raise CapttyError("--tiny goes with --shape")
     else:

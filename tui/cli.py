@@ -6,7 +6,9 @@ import sys
 
 import click
 
-from captty.tui.options import check_exports, export_options, export_sinks, model_options, spec_from
+from captty.engine import CapttyError
+from captty.tui.options import (StreamOptions, export_options, model_options, spec_from,
+                                stream_options)
 
 log = logging.getLogger("captty")
 
@@ -27,50 +29,49 @@ def cli(debug: bool, quiet: bool) -> None:
 @click.argument("outfile", required=False, type=click.Path(dir_okay=False, path_type=str))
 @click.argument("more", nargs=-1, type=click.Path(dir_okay=False, path_type=str))
 @model_options
-@click.option("--batch-size", type=click.IntRange(min=1), default=None,
-              help="Batch size (moshi's default: 8 for models that speak, 1 for text-only ones).")
-@click.option("--cfg-coef", type=float, default=1.0, show_default=True,
-              help="Classifier-free guidance coefficient (Hibiki).")
-@click.option("--max-tail", type=click.FloatRange(min=0.0), default=30.0, show_default=True,
-              help="Hibiki: seconds of silence to wait for EOS after the input ends.")
+@stream_options
 @export_options
-def run(infile: str, outfile: str | None, more: tuple[str, ...], batch_size: int | None,
-        cfg_coef: float, max_tail: float, outputs: tuple[str, ...], fmt: str | None,
-        turn_threshold: float, reference: str | None, **kwargs) -> None:
+def run(infile: str, outfile: str | None, more: tuple[str, ...], **kwargs) -> None:
     """Transcribe (or translate) INFILE; text on stdout, speech to OUTFILE (WAV) for Hibiki.
 
     With an STT model, `run FILE FILE...` transcribes the files in one batch, --batch-size at a
-    time (default: up to 8), each under a `==> FILE <==` header."""
-    from captty.tui.multi_run import transcribe_files, wants_many
+    time, each under a `==> FILE <==` header."""
+    from captty.engine import FileSource, load_model
+    from captty.tui.multi_run import many_inputs, transcribe_files
 
     spec = spec_from(kwargs)
-    files = [infile, *([outfile] if outfile else []), *more]
-    if wants_many(spec, files):
-        transcribe_files(spec, files, batch_size, outputs, reference)
-        return
-    _run(spec, infile, outfile, batch_size, cfg_coef, max_tail, outputs=outputs,
-         fmt=fmt, turn_threshold=turn_threshold, reference=reference)
-
-
-def _run(spec, infile, outfile, batch_size, cfg_coef, max_tail, outputs=(), fmt=None,
-         turn_threshold=0.5, reference=None):
-    from captty.engine import FileSource, load_model
-    from captty.tui.headless import report, transcribe_file
-
-    FileSource(infile).close()  # a bad input file fails before the model is loaded
-    wer = check_exports(outputs, fmt, reference)
+    options = StreamOptions.take(kwargs)
+    options.check()
+    paths = [infile, *([outfile] if outfile else []), *more]
+    if len(paths) > 2:  # all inputs: a bad one fails before the model is loaded
+        if options.outputs or options.reference:
+            raise CapttyError("--output and --reference take one input file; give one file per run")
+        for path in paths:
+            FileSource(path).close()
+    else:
+        source = FileSource(infile, speed=None)  # opened once, before the model loads
     model = load_model(spec)
-    if batch_size is None:
-        batch_size = 8 if model.speaks else 1
+    if many_inputs(model, paths):
+        if len(paths) == 2:
+            source.close()
+        transcribe_files(model, paths, options)
+        return
+    source.sample_rate = model.layout.sample_rate
+    transcribe_file(model, source, infile, outfile, options)
+
+
+def transcribe_file(model, source, infile: str, outfile: str | None, options: StreamOptions):
+    from captty.tui.headless import print_run, report, session_for
+    from captty.tui.outputs import outputs_for
+
+    batch_size = options.slots()
     log.info("running %s (%s, %s, %s) on %s with batch size %d", model.name, model.model_type,
              model.device, str(model.dtype).removeprefix("torch."), infile, batch_size)
-    settings = {"input": infile, "batch_size": batch_size, "cfg_coef": cfg_coef}
-    also = tuple(export_sinks(model, outputs, fmt, turn_threshold, wer, settings))
-    result = transcribe_file(model, infile, outfile, batch_size=batch_size, cfg_coef=cfg_coef,
-                             max_tail_seconds=max_tail, also=also)
+    outputs = outputs_for(model, options, infile, batch_size, speech_file=outfile)
+    result = print_run(session_for(model, source, options), outputs.sinks)
     report(result)
-    if wer is not None:
-        print(f"captty: {wer.final} against {reference}", file=sys.stderr)
+    if outputs.wer is not None:
+        print(f"captty: {outputs.wer.final} against {options.reference}", file=sys.stderr)
     if result.interrupted:
         raise KeyboardInterrupt
 
@@ -87,8 +88,6 @@ cli.add_command(bench)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one clear line and a non-zero exit for errors; tracebacks with --debug."""
-    from captty.engine import CapttyError
-
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:

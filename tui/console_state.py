@@ -1,7 +1,10 @@
-"""What the console shows, folded from engine events: pure Python, so it is tested without a screen.
+"""What the console shows, folded from a session's events: pure Python, so it is tested without
+a screen.
 
-The app feeds every event to `ConsoleState.handle` as it arrives and redraws from the state at a
-fixed rate; nothing here waits or draws.
+The app feeds every event to `ConsoleState.handle` as it arrives and redraws from the state when
+it has changed (at most a few times a second); nothing here waits or draws. The screen shows
+text pieces as they are decoded (the lowest latency); what is saved and copied is built from
+the finished words, by the same `TranscriptText` as the .txt export, so the two are equal.
 """
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from captty.engine import (EngineFailed, EosTooEarly, Event, ItemState, ItemStateChanged, SessionEnded,
-                    SessionStarted, StepTimed, TextDecoded, TurnEndScored)
-from captty.engine.turns import TurnEnded
+from captty.engine import (EngineFailed, EosTooEarly, Event, ItemState, ItemStateChanged, LiveWer,
+                           SessionEnded, SessionStarted, StepTimed, TextDecoded, TranscriptText,
+                           TurnEnded, TurnEndScored, WordFinished)
 
 BUDGET_MS = 80.0  # one frame of audio: a step must take less to keep up with real time
 
@@ -29,8 +32,13 @@ class Transcript:
 
     parts: list[str] = field(default_factory=list)
     unseen: list[str] = field(default_factory=list)
+    break_pending: bool = False
 
     def add(self, text: str) -> None:
+        if self.break_pending and text[:1].isspace():  # a new word starts a new line
+            self.break_pending = False
+            self.parts.append("\n")
+            self.unseen.append("\n")
         if not self.parts:
             text = text.lstrip()
         if text:
@@ -38,10 +46,10 @@ class Transcript:
             self.unseen.append(text)
 
     def add_break(self) -> None:
-        """A turn ended: the next text starts a new line."""
+        """A turn ended: the next word starts a new line (a piece of the word being decoded
+        still goes on this one)."""
         if self.parts and self.parts[-1] != "\n":
-            self.parts.append("\n")
-            self.unseen.append("\n")
+            self.break_pending = True
 
     def take_unseen(self) -> str:
         text, self.unseen = "".join(self.unseen), []
@@ -70,26 +78,32 @@ class ConsoleState:
     recent_ms: deque = field(default_factory=deque)
     pending_latency: list[float] = field(default_factory=list)  # decode times, not yet shown
     screen_latency_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
-    annotator: object | None = None  # engine.annotate.Annotator: words and turn ends
-    wer: object | None = None  # engine.wer.LiveWer, with --reference
+    wer: LiveWer | None = None  # with --reference (fed by the session's sinks; shown here)
     turns: int = 0
+    version: int = 0  # counts the events handled: the screen is redrawn when it moves
+    words: list[str] = field(default_factory=list)  # item 0's saved text, piece by piece
+    _composer: TranscriptText = field(default_factory=TranscriptText)
     _undated: int = 0  # item 0's text pieces whose step has not reported its end yet
 
     def __post_init__(self) -> None:
         self.recent_ms = deque(maxlen=self.window)
 
-    def handle(self, event: Event, now: float | None = None) -> None:
-        self._handle(event, now)
-        if self.annotator is not None:
-            for derived in self.annotator.handle(event):
-                if isinstance(derived, TurnEnded) and derived.item == 0:
-                    self.turns += 1
-                    self.transcript(0).add_break()
-                if self.wer is not None:
-                    self.wer.handle(derived)
+    @property
+    def saved_text(self) -> str:
+        """Item 0's finished words, one line a turn: what `-o FILE.txt` holds at this point."""
+        return "".join(self.words) + ("\n" if self.words else "")
 
-    def _handle(self, event: Event, now: float | None) -> None:
-        if isinstance(event, TextDecoded):
+    def handle(self, event: Event, now: float | None = None) -> None:
+        self.version += 1
+        if isinstance(event, WordFinished):
+            if event.item == 0:
+                self.words.append(self._composer.word(event.text, event.start))
+        elif isinstance(event, TurnEnded):
+            if event.item == 0:
+                self.turns += 1
+                self._composer.turn(event.time)
+                self.transcript(0).add_break()
+        elif isinstance(event, TextDecoded):
             self.transcript(event.item).add(event.text)
             if event.item == 0:
                 self._undated += 1

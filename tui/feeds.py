@@ -1,27 +1,62 @@
 """Where the console's events come from: a real engine session, or a script for tests.
 
-Both give the app the same small surface: `events()`, pause and resume (for replays), stop, and
-the live figures of the input (backlog, dropped frames, level).
+Both give the app the same small surface (`Feed`): `events()`, pause and resume (for replays),
+stop, and the live figures of the input (backlog, dropped frames, level).
 """
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Iterable
+from typing import AsyncIterator, Iterable, Protocol
 
-from captty.engine import Event, LoadedModel, Session
-from captty.engine.sinks import Sink
+from captty.engine import Event, Session, Sink
+
+
+class Feed(Protocol):
+    @property
+    def can_pause(self) -> bool:
+        """A paced replay."""
+
+    @property
+    def fast(self) -> bool:
+        """A replay as fast as the model goes."""
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def backlog_seconds(self) -> float:
+        """Audio received that the model has not taken yet."""
+
+    @property
+    def dropped(self) -> int | None:
+        """Microphone frames dropped (None: not a microphone)."""
+
+    @property
+    def overflows(self) -> int | None: ...
+
+    @property
+    def level(self) -> float | None:
+        """The input's RMS level."""
+
+    def events(self) -> AsyncIterator[Event]: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def stop(self) -> None:
+        """End the input; what is in flight still goes through."""
+
+    def abort(self) -> None: ...
 
 
 class EngineFeed:
-    """A session of the engine on a file or microphone source, its events also fed to `sinks`."""
+    """A session of the engine, its events also fed to `sinks` (files, the WER, speech)."""
 
-    def __init__(self, model: LoadedModel, source, *, batch_size: int = 1, cfg_coef: float = 1.0,
-                 max_tail_seconds: float = 30.0, sinks: Iterable[Sink] = ()):
-        self.model = model
-        self.source = source
+    def __init__(self, session: Session, sinks: Iterable[Sink] = ()):
+        self.session = session
+        self.source = session.source
         self.sinks = list(sinks)
-        self.session = Session(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
-                               max_tail_seconds=max_tail_seconds)
 
     @property
     def can_pause(self) -> bool:

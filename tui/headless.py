@@ -1,4 +1,4 @@
-"""The headless run: a file through a session, the transcript on stdout, stats on stderr."""
+"""The headless run: a session's events to sinks (the transcript on stdout, files), stats on stderr."""
 from __future__ import annotations
 
 import asyncio
@@ -7,9 +7,9 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
-from captty.engine import (CapttyError, EngineFailed, EosTooEarly, FileSource, ItemState, ItemStateChanged,
-                    LoadedModel, Session, SessionEnded, StepTimed)
-from captty.engine.sinks import Sink, TextPrinter, WavWriter
+from captty.engine import (CapttyError, EngineFailed, EosTooEarly, ItemState, ItemStateChanged,
+                           LoadedModel, Session, SessionEnded, Sink, Source, StepTimed, TextPrinter)
+from captty.tui.options import StreamOptions
 from captty.tui.step_histogram import StepHistogram
 
 log = logging.getLogger("captty")
@@ -24,17 +24,16 @@ class RunResult:
     states: dict[int, ItemState] = field(default_factory=dict)
 
 
-async def run_file(model: LoadedModel, source: FileSource, sinks: list[Sink], *, batch_size: int,
-                   cfg_coef: float, max_tail_seconds: float, graceful: bool = False) -> RunResult:
-    """Stream `source` through the model into `sinks`; Ctrl-C stops after the current step
-    (`graceful`: ends the input instead, so what is in flight is still transcribed)."""
-    session = Session(model, source, batch_size=batch_size, cfg_coef=cfg_coef,
-                      max_tail_seconds=max_tail_seconds)
-    return await run_session(session, sinks, graceful=graceful)
+def session_for(model: LoadedModel, source: Source, options: StreamOptions) -> Session:
+    """One input through the model, in every batch slot, with the command's options."""
+    return Session(model, source, batch_size=options.slots(), cfg_coef=options.cfg_coef,
+                   max_tail_seconds=options.max_tail, turn_threshold=options.turn_threshold)
 
 
 async def run_session(session: Session, sinks: list[Sink], *, graceful: bool = False) -> RunResult:
-    """Every event of `session` to `sinks`, with the figures and states kept in the result."""
+    """Every event of `session` to `sinks`, with the figures and states kept in the result;
+    Ctrl-C stops after the current step (`graceful`: ends the input instead, so what is in
+    flight is still transcribed)."""
     result = RunResult()
     loop = asyncio.get_running_loop()
 
@@ -87,27 +86,11 @@ def report(result: RunResult, stream=None) -> None:
           f"real-time factor {rtf:.3f}{speed}", file=stream)
 
 
-def print_run(model: LoadedModel, source, sinks, *, batch_size: int, cfg_coef: float,
-              max_tail_seconds: float, graceful: bool = False) -> RunResult:
-    """The transcript of `source` on stdout, its events also into `sinks`; a failure of the
-    engine becomes one clear error."""
-    result = asyncio.run(run_file(model, source, [TextPrinter(sys.stdout), *sinks],
-                                  batch_size=batch_size, cfg_coef=cfg_coef,
-                                  max_tail_seconds=max_tail_seconds, graceful=graceful))
+def print_run(session: Session, sinks: list[Sink], *, graceful: bool = False) -> RunResult:
+    """The transcript of `session` on stdout (item 0, as it is decoded), its events also into
+    `sinks`; a failure of the engine becomes one clear error, once the sinks are closed."""
+    result = asyncio.run(run_session(session, [TextPrinter(sys.stdout), *sinks],
+                                     graceful=graceful))
     if result.failure is not None:
         raise CapttyError(result.failure.message)
     return result
-
-
-def transcribe_file(model: LoadedModel, infile: str, outfile: str | None, *, batch_size: int,
-                    cfg_coef: float, max_tail_seconds: float, also: tuple = ()) -> RunResult:
-    """`also`: more sinks, e.g. `engine.exports.transcript_sink(...)` for transcript files."""
-    source = FileSource(infile, model.sample_rate, model.frame_size, speed=None)
-    sinks: list[Sink] = list(also)
-    if outfile:
-        if model.speaks:
-            sinks.append(WavWriter(outfile, batch_size, model.sample_rate))
-        else:
-            log.warning("'%s' produces no speech: OUTFILE %s is not written", model.name, outfile)
-    return print_run(model, source, sinks, batch_size=batch_size, cfg_coef=cfg_coef,
-                     max_tail_seconds=max_tail_seconds)

@@ -12,24 +12,20 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from captty.engine import CapttyError, FileSource, ItemState, ItemStateChanged, TextDecoded
-from captty.engine.events import StreamStarted
-from captty.engine.multi_session import MultiSession
-from captty.tui.headless import RunResult, run_session
+from captty.engine import (CapttyError, FileSource, ItemState, ItemStateChanged, LoadedModel,
+                           MultiSession, StreamStarted, TextDecoded)
+from captty.tui.headless import RunResult, report, run_session
+from captty.tui.options import StreamOptions
 
 log = logging.getLogger("captty")
 
 
-def wants_many(spec, paths: list[str]) -> bool:
-    """Two paths are INFILE OUTFILE, unless the model is text-only (no OUTFILE to write) and the
-    second is an existing file; three or more are all inputs."""
+def many_inputs(model: LoadedModel, paths: list[str]) -> bool:
+    """Three or more paths are all inputs; two are INFILE OUTFILE, unless the model is STT (it
+    writes no OUTFILE) and the second is an existing file."""
     if len(paths) > 2:
         return True
-    if len(paths) < 2 or not Path(paths[1]).is_file():
-        return False
-    from captty.engine.checkpoint import resolve_checkpoint
-
-    return resolve_checkpoint(spec).model_type == "stt"
+    return len(paths) == 2 and model.model_type == "stt" and Path(paths[1]).is_file()
 
 
 class TranscriptsInOrder:
@@ -66,27 +62,20 @@ class TranscriptsInOrder:
         pass
 
 
-async def run_many(model, paths: list[str], batch_size: int, sinks: list) -> RunResult:
-    """The files through one `MultiSession` into `sinks`; Ctrl-C stops after the current step."""
-    inputs = [(path, lambda path=path: FileSource(path, model.sample_rate, model.frame_size,
-                                                  speed=None)) for path in paths]
-    return await run_session(MultiSession(model, inputs, batch_size=batch_size), sinks)
+def many_files_session(model: LoadedModel, paths: list[str], batch_size: int) -> MultiSession:
+    rate = model.layout.sample_rate
+    inputs = [(path, lambda path=path: FileSource(path, rate, speed=None)) for path in paths]
+    return MultiSession(model, inputs, batch_size=batch_size)
 
 
-def transcribe_files(spec, paths: list[str], batch_size: int | None, outputs=(),
-                     reference=None) -> RunResult:
-    from captty.engine import load_model
-    from captty.tui.headless import report
-
-    if outputs or reference:
+def transcribe_files(model: LoadedModel, paths: list[str], options: StreamOptions) -> RunResult:
+    if options.outputs or options.reference:
         raise CapttyError("--output and --reference take one input file; give one file per run")
-    for path in paths:  # a bad input fails before the model is loaded
-        FileSource(path).close()
-    model = load_model(spec)
-    batch_size = batch_size or min(len(paths), 8)
+    batch_size = options.slots(len(paths))
     log.info("running %s (%s, %s) on %d files with batch size %d", model.name, model.model_type,
              model.device, len(paths), batch_size)
-    result = asyncio.run(run_many(model, paths, batch_size, [TranscriptsInOrder(paths)]))
+    session = many_files_session(model, paths, batch_size)
+    result = asyncio.run(run_session(session, [TranscriptsInOrder(paths)]))
     if result.failure is not None:
         raise CapttyError(result.failure.message)
     report(result)

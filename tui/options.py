@@ -1,17 +1,68 @@
-"""Command-line options shared by the commands that load a model."""
+"""Command-line options shared by the commands that load a model, and the one frozen object
+they become (`StreamOptions`), which the console, the printer and the tests all take."""
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from pathlib import Path
+
 import click
+
+from captty.engine import DEFAULT_REPO, CapttyError, ModelSpec, format_of
+
+MAX_DEFAULT_SLOTS = 8  # many files at once: at most this many slots unless --batch-size says
+BATCH_HELP = ("Batch slots: how many streams run at once. Default: one per input file, at most "
+              f"{MAX_DEFAULT_SLOTS} (so 1 for one file or a microphone). With one input, each "
+              "slot runs it: more slots give more samples of a model that samples (Hibiki).")
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """What a command asks of a stream, besides the model."""
+
+    batch_size: int | None = None  # None: one slot per input, at most MAX_DEFAULT_SLOTS
+    cfg_coef: float = 1.0
+    max_tail: float = 30.0  # Hibiki: seconds to wait for EOS after the input
+    outputs: tuple[str, ...] = ()  # transcript files
+    fmt: str | None = None
+    turn_threshold: float = 0.5
+    reference: str | None = None  # a reference transcript file, for the WER
+    speech_out: str | None = None  # Hibiki: the speech as WAV
+    play: bool = False  # Hibiki: play the speech
+    save_path: Path | None = None  # where the console saves the transcript
+    no_tui: bool = False
+
+    @classmethod
+    def take(cls, kwargs: dict) -> "StreamOptions":
+        """The options out of a command's keyword arguments (those it has)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: kwargs.pop(k) for k in list(kwargs) if k in names})
+
+    def slots(self, inputs: int = 1) -> int:
+        return self.batch_size or min(max(inputs, 1), MAX_DEFAULT_SLOTS)
+
+    def reference_text(self) -> str | None:
+        """The reference transcript, read now (before a model loads) so a bad path fails early."""
+        if not self.reference:
+            return None
+        try:
+            return Path(self.reference).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise CapttyError(f"cannot read the reference '{self.reference}': "
+                              f"{getattr(e, 'strerror', None) or e}") from None
+
+    def check(self) -> None:
+        """Before loading a model: the output formats are known and the reference reads."""
+        for path in self.outputs:
+            format_of(path, self.fmt)
+        self.reference_text()
 
 
 def model_options(f):
     """The model options of moshi's run_inference.py, plus --model."""
-    from captty.engine.checkpoint import DEFAULT_REPO
-
     options = [
         click.option("--model", "model", metavar="PATH_OR_REPO",
-                     help="A local checkpoint folder (laid out like a hub repository) or a hub "
-                          "repository; overrides --hf-repo."),
+                     help="A local checkpoint folder (laid out like a hub repository), a bundled "
+                          "model (tiny-stt, ...) or a hub repository; overrides --hf-repo."),
         click.option("--hf-repo", default=DEFAULT_REPO, show_default=True,
                      help="Hub repository to take the model from."),
         click.option("--moshi-weight", help="Local file (or hf://repo/file) of the LM weights."),
@@ -27,16 +78,27 @@ def model_options(f):
     return f
 
 
-def spec_from(kwargs: dict):
+def spec_from(kwargs: dict) -> ModelSpec:
     """The ModelSpec of the model options, taken out of a command's keyword arguments."""
-    from captty.engine import ModelSpec
-
     return ModelSpec(model=kwargs.pop("model"), hf_repo=kwargs.pop("hf_repo"),
                      moshi_weight=kwargs.pop("moshi_weight"), mimi_weight=kwargs.pop("mimi_weight"),
                      tokenizer=kwargs.pop("tokenizer"), config=kwargs.pop("config"),
                      device=kwargs.pop("device"), half=kwargs.pop("half"))
 
 
+def stream_options(f):
+    """Batch, guidance and Hibiki's tail."""
+    options = [
+        click.option("--batch-size", type=click.IntRange(min=1), default=None, help=BATCH_HELP),
+        click.option("--cfg-coef", type=float, default=1.0, show_default=True,
+                     help="Classifier-free guidance coefficient (Hibiki)."),
+        click.option("--max-tail", type=click.FloatRange(min=0.0), default=30.0,
+                     show_default=True, help="Hibiki: seconds of silence to wait for EOS after "
+                                             "the input ends."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
 
 
 def export_options(f):
@@ -61,33 +123,3 @@ def export_options(f):
     for option in reversed(options):
         f = option(f)
     return f
-
-
-def check_exports(outputs, fmt, reference):
-    """Before loading a model: the output formats are known and the reference reads. Returns
-    the live WER counter (or None)."""
-    from pathlib import Path
-
-    from captty.engine import CapttyError
-    from captty.engine.exports import format_of
-    from captty.engine.wer import LiveWer
-
-    for path in outputs:
-        format_of(path, fmt)
-    if not reference:
-        return None
-    try:
-        return LiveWer(Path(reference).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise CapttyError(f"cannot read the reference '{reference}': "
-                          f"{getattr(e, 'strerror', None) or e}") from None
-
-
-def export_sinks(model, outputs, fmt, turn_threshold, wer, settings: dict) -> list:
-    """The sinks that write --output files (and feed the end-of-run WER) for a loaded model."""
-    from captty.engine.exports import transcript_sink
-
-    if not outputs and wer is None:
-        return []
-    return [transcript_sink(model, outputs, fmt, turn_threshold=turn_threshold,
-                            settings=settings, also=[wer] if wer else [])]

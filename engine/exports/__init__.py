@@ -1,9 +1,10 @@
 """Transcript files written while the stream runs: .txt, .srt, .vtt, .json and .jsonl.
 
-    sink = transcript_sink(model, ["talk.srt", "talk.json"])  # one sink for a session
+    sink = transcript_sink(["talk.srt", "talk.json"])  # one sink for a session
 
-Each writer is a sink of annotated events (engine events plus words and turn ends) and keeps
-its file valid at every flush: killed even with SIGKILL, a run loses at most the word in progress.
+Each writer is a sink of a session's events (the engine's, with the words and turn ends that
+`Session.events()` adds) and keeps its file valid at every flush: killed even with SIGKILL, a
+run loses at most the word in progress (the cue in progress for captions).
 """
 from __future__ import annotations
 
@@ -43,24 +44,36 @@ def open_writer(path: str | Path, fmt: str | None = None, *, item: int = 0, timi
         raise CapttyError(f"cannot write '{path}': {e.strerror or e}") from e
 
 
-def transcript_sink(model, paths, fmt: str | None = None, *, turn_threshold: float = 0.5,
-                    settings: dict | None = None, also=()):
-    """One sink for a run: the words and turns of `model`'s events, written to every file of
-    `paths` (and given to the sinks in `also`, e.g. a `wer.LiveWer`)."""
-    from ..annotate import Annotated, Annotator
+class Sinks:
+    """Several sinks as one: each event to each, in order."""
 
-    annotator = Annotator.of(model, turn_threshold)
+    def __init__(self, sinks):
+        self.sinks = list(sinks)
+
+    def handle(self, event) -> None:
+        for sink in self.sinks:
+            sink.handle(event)
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+
+
+def transcript_sink(paths, fmt: str | None = None, *, turn_threshold: float = 0.5,
+                    settings: dict | None = None) -> Sinks:
+    """One sink writing a session's words and turns to every file of `paths` (the timing
+    they record comes from the session's `SessionStarted`)."""
     settings = dict(settings or {}) | {"turn_threshold": turn_threshold}
-    writers = []
+    writers: list[TranscriptWriter] = []
     try:
         for path in paths:
-            writers.append(open_writer(path, fmt, timing=annotator.words.timing, settings=settings))
+            writers.append(open_writer(path, fmt, settings=settings))
     except CapttyError:
         for writer in writers:
             writer.close()
         raise
-    return Annotated([*writers, *also], annotator)
+    return Sinks(writers)
 
 
-__all__ = ["transcript_sink", "FORMATS", "Cue", "CueBuilder", "CueRules", "JsonWriter", "JsonlWriter", "SrtWriter",
+__all__ = ["transcript_sink", "Sinks", "FORMATS", "Cue", "CueBuilder", "CueRules", "JsonWriter", "JsonlWriter", "SrtWriter",
            "TranscriptWriter", "TxtWriter", "VttWriter", "format_of", "open_writer"]

@@ -1,7 +1,9 @@
 """SubRip (.srt) and WebVTT (.vtt) captions, composed with the `srt` and `webvtt-py` libraries.
 
-The file is replaced (write and rename) each time a word finishes, with the closed cues and the
-cue being filled: a killed run leaves valid captions that lack at most the word in progress.
+The file only grows: each cue is appended (and flushed) once it closes, the header when the file
+is opened, the cue being filled at `finish`. Writing a word costs the same at any length of the
+transcript. A killed run (even with SIGKILL) leaves valid captions that lack at most the cue in
+progress: up to `CueRules.max_lines` lines and `max_duration` seconds of words.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .cues import Cue, CueBuilder, CueRules
-from .files import replace_text
+from .files import AppendFile
 from .writer import TranscriptWriter
 
 
@@ -19,33 +21,28 @@ class CaptionWriter(TranscriptWriter):
     def __init__(self, path: str | Path, item: int = 0, rules: CueRules | None = None):
         super().__init__(path, item)
         self.cues = CueBuilder(rules or CueRules())
-        self._closed_text = ""  # the closed cues, composed once
         self._count = 0
-        self._write()
+        self._file = AppendFile(self.path)
+        if self.header:
+            self._file.write(self.header)
 
     def compose(self, index: int, cue: Cue) -> str:
         raise NotImplementedError
 
-    def _write(self) -> None:
-        pending = self.cues.pending
-        tail = self.compose(self._count + 1, pending) if pending else ""
-        replace_text(self.path, self.header + self._closed_text + tail)
-
-    def _keep(self, cues: list[Cue]) -> None:
+    def _append(self, cues: list[Cue]) -> None:
         for cue in cues:
             self._count += 1
-            self._closed_text += self.compose(self._count, cue)
+            self._file.write(self.compose(self._count, cue))
 
     def word(self, word) -> None:
-        self._keep(self.cues.add(word.word))
-        self._write()
+        self._append(self.cues.add(word.word))
 
     def turn(self, turn) -> None:
         self.cues.turn_ended(turn.time)
 
     def finish(self) -> None:
-        self._keep(self.cues.finish())
-        self._write()
+        self._append(self.cues.finish())
+        self._file.close()
 
 
 class SrtWriter(CaptionWriter):

@@ -47,7 +47,8 @@ def wrap(words: list[str], width: int) -> list[str]:
 @dataclass
 class CueBuilder:
     """Feed it finished words (`add`) and turn ends (`turn_ended`); it returns the cues they
-    close. `pending` is the cue being filled, `finish` closes it at the end of the stream."""
+    close, each as soon as it is known to be complete (a word lasting longer than `pause` closes
+    its own cue). `pending` is the cue being filled, `finish` closes it at the end of the stream."""
 
     rules: CueRules = field(default_factory=CueRules)
     words: list[Word] = field(default_factory=list)
@@ -64,17 +65,18 @@ class CueBuilder:
         if self._turn_end is not None and word.start >= self._turn_end:
             self._turn_end = None
         self.words.append(word)
+        if word.end - word.start > self.rules.pause:
+            out.append(self._close())
         return out
 
     def _breaks_before(self, word: Word) -> bool:
-        rules, last = self.rules, self.words[-1]
+        rules = self.rules
         if self._turn_end is not None and word.start >= self._turn_end:
-            return True
-        if last.end - last.start > rules.pause:
             return True
         if word.end - self.words[0].start > rules.max_duration:
             return True
-        return len(wrap([w.text for w in self.words] + [word.text], rules.max_line)) > rules.max_lines
+        lines = wrap([w.text for w in self.words] + [word.text], rules.max_line)
+        return len(lines) > rules.max_lines
 
     @property
     def pending(self) -> Cue | None:

@@ -39,9 +39,7 @@ class StatusPanel(Static):
         if level is not None:
             text.append(f"\nlevel    {meter(level)}")
         if state.turn_end is not None:
-            text.append(f"\nend of turn {state.turn_end:4.2f}")
-            if state.annotator is not None:
-                text.append(f"   turns {state.turns}")
+            text.append(f"\nend of turn {state.turn_end:4.2f}   turns {state.turns}")
         if state.wer is not None:
             score = state.wer.score
             text.append(f"\nWER {100 * score.wer:5.1f}% of {score.reference_words} words")

@@ -1,0 +1,45 @@
+"""What a run writes besides the screen or stdout: transcript files, the live WER, and a model's
+speech (a WAV written as it comes, or played)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from captty.engine import LiveWer, LoadedModel, Sink, SpeechPlayer, WavWriter, transcript_sink
+from captty.tui.options import StreamOptions
+
+log = logging.getLogger("captty")
+
+
+@dataclass
+class Outputs:
+    sinks: list[Sink] = field(default_factory=list)
+    wer: LiveWer | None = None  # with --reference; also among `sinks`
+
+
+def outputs_for(model: LoadedModel, options: StreamOptions, what: str, batch_size: int,
+                speech_file: str | None = None) -> Outputs:
+    """The sinks of a run: transcript files (--output), the WER (--reference), and for models
+    that speak, the speech (`speech_file`/--speech-out, --play)."""
+    out = Outputs()
+    reference = options.reference_text()
+    if reference is not None:
+        out.wer = LiveWer(reference)
+        out.sinks.append(out.wer)
+    if options.outputs:
+        settings = {"input": what, "batch_size": batch_size, "cfg_coef": options.cfg_coef}
+        out.sinks.append(transcript_sink(options.outputs, options.fmt,
+                                         turn_threshold=options.turn_threshold,
+                                         settings=settings))
+    speech_file = speech_file or options.speech_out
+    if not (speech_file or options.play):
+        return out
+    if not model.speaks:
+        log.warning("'%s' produces no speech: %s is not written", model.name,
+                    speech_file or "--play plays nothing")
+        return out
+    if speech_file:
+        out.sinks.append(WavWriter(speech_file, batch_size, model.layout.sample_rate))
+    if options.play:
+        out.sinks.append(SpeechPlayer(model.layout.sample_rate))
+    return out
