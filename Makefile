@@ -4,13 +4,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.captty-installed
 
-.PHONY: demo test install clean
+.PHONY: demo test lint install clean
 
 demo: $(STAMP)
 	$(BIN)/captty demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)  # ruff and mypy over engine/ and tui/ (their settings are in pyproject.toml)
+	$(BIN)/ruff check engine tui tests benchmarks
+	$(BIN)/mypy
 
 install: $(STAMP)
 

@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # this folder
 
-from captty.engine import FileSource, ModelSpec, load_model  # noqa: E402
-from captty.tui.console import console_app  # noqa: E402
-from captty.tui.console_state import percentile  # noqa: E402
-from captty.tui.options import StreamOptions  # noqa: E402
-from run_vs_reference import engine_round  # noqa: E402
+from captty.engine import FileSource, ModelSpec, load_model
+from captty.tui.console import console_app
+from captty.tui.console_state import percentile
+from captty.tui.options import StreamOptions
+from run_vs_reference import engine_round
 
 
 def headless(model, path):
@@ -68,8 +68,9 @@ def main() -> None:
     c = statistics.median(r[1] for r in runs)
     ratio = statistics.median(r[1] / r[0] for r in runs)
     print(f"median over {args.rounds} rounds: captty run {h:.2f} s, console {c:.2f} s, "
-          f"ratio {ratio:.3f} (median of the rounds' ratios); token-to-screen p50 {percentile(delays, 0.5):.1f} ms, "
-          f"p95 {percentile(delays, 0.95):.1f} ms over {len(delays)} tokens")
+          f"ratio {ratio:.3f} (median of the rounds' ratios); token-to-screen p50 "
+          f"{percentile(delays, 0.5):.1f} ms, p95 {percentile(delays, 0.95):.1f} ms over "
+          f"{len(delays)} tokens")
     if args.paced:
         _, _, paced = console(model, args.file, save, speed=args.paced)
         print(f"paced at {args.paced:g}x real time: token-to-screen p50 "

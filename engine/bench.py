@@ -11,6 +11,7 @@ p95 are of those gaps, and the encode / LM / decode split is the mean of each ph
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import resource
 import statistics
@@ -120,7 +121,7 @@ def rss_mb() -> float:
 def _timing(loop: str, batch: int, ends: list[float], phases: list[tuple[float, float, float]],
             warmup: int, peak: float) -> Timing:
     ends, phases = ends[warmup:], phases[warmup + 1:]
-    gaps = [1000.0 * (b - a) for a, b in zip(ends, ends[1:])]
+    gaps = [1000.0 * (b - a) for a, b in itertools.pairwise(ends)]
     if not gaps:
         raise ValueError("too few steps to time: raise --steps")
     quantiles = statistics.quantiles(gaps, n=20, method="inclusive") if len(gaps) > 1 else gaps * 19

@@ -238,7 +238,7 @@ def wire_word_stream(lm, silent: set[int], seed: int = 5) -> None:
             kind = SILENT
         else:
             edge = 0.0
-            for kind, share in SPEECH_KINDS:
+            for kind, share in SPEECH_KINDS:  # noqa: B007 (the kind drawn is the one kept)
                 edge += share
                 if draws[code] < edge:
                     break

@@ -2,7 +2,8 @@
 model steps (`Feeder`), and where events go (`Sink`)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, AsyncGenerator, Protocol
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import AsyncGenerator
+from collections.abc import AsyncGenerator
 
 import numpy as np
 

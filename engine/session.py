@@ -21,9 +21,9 @@ import logging
 import queue
 import time
 import traceback
+from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from contextlib import aclosing
-from typing import AsyncIterator
 
 import torch
 

@@ -14,9 +14,8 @@ from typing import TextIO
 
 import numpy as np
 
-from .contracts import Sink
 from .errors import CapttyError
-from .events import Event, SessionEnded, SpeechDecoded, TextDecoded
+from .events import Event, SpeechDecoded, TextDecoded
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +63,9 @@ class WavWriter:
         self._wavs = []
         try:
             for p in self.paths:
-                f = open(p, "wb")
+                f = open(p, "wb")  # noqa: SIM115 (open while the run goes; closed in close())
                 self._files.append(f)
-                wav = wave.open(f, "wb")
+                wav = wave.open(f, "wb")  # noqa: SIM115
                 wav.setnchannels(1)
                 wav.setsampwidth(2)
                 wav.setframerate(sample_rate)
@@ -89,7 +88,7 @@ class WavWriter:
         if self.closed:
             return
         self.closed = True
-        for path, wav, f, n in zip(self.paths, self._wavs, self._files, getattr(self, "samples", [])):
+        for path, n in zip(self.paths, getattr(self, "samples", [])):
             log.info("wrote %s (%.1f s of speech)", path, n / self.sample_rate)
         for wav in self._wavs:
             wav.close()  # patches the header once more; the file object stays ours

@@ -8,8 +8,8 @@ of the step (`live` False: the model leaves its state alone).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 
 import numpy as np
 

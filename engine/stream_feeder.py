@@ -7,8 +7,8 @@ from the padded stream, whatever the size of the pieces the source gives.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import AsyncGenerator
 
 import numpy as np
 

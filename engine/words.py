@@ -14,8 +14,9 @@ known; `words_from_tokens` does it on a whole list of text tokens. Both give the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from .events import (EngineFailed, EosSampled, EosTooEarly, Event, ItemState, ItemStateChanged,
                      SessionEnded, SessionStarted, StepTimed, StreamStarted, TextDecoded, Word,
@@ -77,7 +78,7 @@ def words_from_tokens(tokens: Sequence[int], piece: Callable[[int], str],
             out.extend(Word(w, timing.seconds(a), timing.seconds(b))
                        for w, a, b in _split_span(text.split(), start, end, count))
 
-    for here, there in zip(boundaries, boundaries[1:]):
+    for here, there in itertools.pairwise(boundaries):
         span(here + 1, there)
     if boundaries:
         start = boundaries[-1] + 1
@@ -193,7 +194,7 @@ class WordTracker:
         complete = len(words) if closed or span.text[-1:].isspace() else len(words) - 1
         if complete <= span.started:
             return []
-        starts = [a for _, a, _ in _split_span(words + [""], span.start, float("inf"), self.count)]
+        starts = [a for _, a, _ in _split_span([*words, ""], span.start, float("inf"), self.count)]
         out = [WordStarted(item, step, words[k], self.timing.seconds(starts[k]))
                for k in range(span.started, complete)]
         span.started = complete

@@ -55,7 +55,7 @@ def run_in(home, code):
 
 def test_frames_come_through_portaudio_bit_exact(virtual_mic):
     home, recording = virtual_mic
-    out = run_in(home, textwrap.dedent(f"""\
+    run_in(home, textwrap.dedent(f"""\
         import asyncio, contextlib, numpy as np
         from captty.engine import MicrophoneSource
         MicrophoneSource.check()

@@ -50,5 +50,5 @@ def test_tiny_stt_ends_turns_at_its_silences(tiny_stt):
     turns = [e for e in out.events if isinstance(e, TurnEnded)]  # the session decided them
     first_text = next(e.step for e in out.events if isinstance(e, TextDecoded))
     last_text = max(e.step for e in out.events if isinstance(e, TextDecoded))
-    assert 2 <= len(turns) and turns[0].step > first_text and turns[-1].step > last_text
+    assert len(turns) >= 2 and turns[0].step > first_text and turns[-1].step > last_text
     assert all(t.probability > 0.5 for t in turns)

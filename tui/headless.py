@@ -8,7 +8,8 @@ import sys
 from dataclasses import dataclass, field
 
 from captty.engine import (CapttyError, EngineFailed, EosTooEarly, ItemState, ItemStateChanged,
-                           LoadedModel, Session, SessionEnded, Sink, Source, StepTimed, TextPrinter)
+                           LoadedModel, RemoteSession, Session, SessionEnded, Sink, Source,
+                           StepTimed, TextPrinter)
 from captty.tui.options import StreamOptions
 from captty.tui.step_histogram import StepHistogram
 
@@ -30,7 +31,8 @@ def session_for(model: LoadedModel, source: Source, options: StreamOptions) -> S
                    max_tail_seconds=options.max_tail, turn_threshold=options.turn_threshold)
 
 
-async def run_session(session: Session, sinks: list[Sink], *, graceful: bool = False) -> RunResult:
+async def run_session(session: Session | RemoteSession, sinks: list[Sink], *,
+                      graceful: bool = False) -> RunResult:
     """Every event of `session` to `sinks`, with the figures and states kept in the result;
     Ctrl-C stops after the current step (`graceful`: ends the input instead, so what is in
     flight is still transcribed)."""
@@ -86,7 +88,8 @@ def report(result: RunResult, stream=None) -> None:
           f"real-time factor {rtf:.3f}{speed}", file=stream)
 
 
-def print_run(session: Session, sinks: list[Sink], *, graceful: bool = False) -> RunResult:
+def print_run(session: Session | RemoteSession, sinks: list[Sink], *,
+              graceful: bool = False) -> RunResult:
     """The transcript of `session` on stdout (item 0, as it is decoded), its events also into
     `sinks`; a failure of the engine becomes one clear error, once the sinks are closed."""
     result = asyncio.run(run_session(session, [TextPrinter(sys.stdout), *sinks],

@@ -75,5 +75,19 @@ def transcript_sink(paths, fmt: str | None = None, *, turn_threshold: float = 0.
     return Sinks(writers)
 
 
-__all__ = ["transcript_sink", "Sinks", "FORMATS", "Cue", "CueBuilder", "CueRules", "JsonWriter", "JsonlWriter", "SrtWriter",
-           "TranscriptWriter", "TxtWriter", "VttWriter", "format_of", "open_writer"]
+__all__ = [
+    "FORMATS",
+    "Cue",
+    "CueBuilder",
+    "CueRules",
+    "JsonWriter",
+    "JsonlWriter",
+    "Sinks",
+    "SrtWriter",
+    "TranscriptWriter",
+    "TxtWriter",
+    "VttWriter",
+    "format_of",
+    "open_writer",
+    "transcript_sink",
+]

@@ -89,6 +89,7 @@ class CueBuilder:
 
     def _close(self) -> Cue:
         cue = self.pending
+        assert cue is not None, "a cue closes only when it holds words"
         self.words = []
         return cue
 

@@ -61,6 +61,8 @@ class PatchedFile:
         self._fd = fd  # the renamed file: later patches go to the version readers see
 
     def write_at(self, offset: int, data: bytes) -> None:
+        if self._fd is None:
+            raise ValueError(f"{self.path} is closed")
         _write_all(self._fd, data, offset)
 
     def close(self) -> None:

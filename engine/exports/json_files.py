@@ -22,7 +22,7 @@ from .writer import TranscriptWriter
 
 def event_record(event) -> dict:
     """One event as a JSON-ready dict: its type under "event", then its fields."""
-    record = {"event": type(event).__name__}
+    record: dict = {"event": type(event).__name__}
     for f in dataclasses.fields(event):
         value = getattr(event, f.name)
         if isinstance(event, SpeechDecoded) and f.name == "pcm":
