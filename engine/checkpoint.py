@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import torch
 
 from .bundled import bundled_model, bundled_models
+from .checkpoint_errors import check_config, lm_error, mimi_error, tokenizer_error
 from .errors import CapttyError
 from .layout import StreamLayout
 
@@ -175,6 +176,21 @@ def _check_exists(path, what: str) -> None:
         raise CapttyError(f"{what} '{path}' does not exist")
 
 
+def _folder_of(name: str) -> Path | None:
+    """The local checkpoint folder `name` names (a path, or a bundled model), if any."""
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        folder = bundled_model(name) or folder
+    return folder if folder.is_dir() else None
+
+
+def _config_file(spec: ModelSpec) -> str:
+    """Where the config was read, for messages."""
+    name = spec.model or spec.hf_repo
+    folder = _folder_of(name)
+    return spec.config or (str(folder / "config.json") if folder else f"{name}:config.json")
+
+
 def resolve_checkpoint(spec: ModelSpec):
     """The `CheckpointInfo` for a spec, fetching from the hub when it names a repository."""
     from huggingface_hub.errors import (EntryNotFoundError, GatedRepoError, LocalEntryNotFoundError,
@@ -188,10 +204,8 @@ def resolve_checkpoint(spec: ModelSpec):
                       ("tokenizer", "--tokenizer"), ("config_path", "--config")):
         _check_exists(overrides[key], what)
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    folder = Path(name).expanduser()
-    if not folder.is_dir():
-        folder = bundled_model(name) or folder
-    if folder.is_dir():
+    folder = _folder_of(name)
+    if folder is not None:
         files = _local_files(folder) | overrides
         for key in ("moshi_weights", "mimi_weights", "tokenizer", "mimi_config_path"):
             _check_exists(files.get(key), f"checkpoint file ({key})")
@@ -267,15 +281,30 @@ def _load(spec: ModelSpec) -> LoadedModel:
     info = resolve_checkpoint(spec)
     name = spec.model or spec.hf_repo
     log.info("loading %s (%s) on %s, %s", name, info.model_type, device, dtype)
+    config_file = _config_file(spec)
+    problem = check_config(info.raw_config, config_file) if info.raw_config else None
+    if problem:
+        raise CapttyError(problem)
+    stage = "mimi"
+    failures = (RuntimeError, ValueError, KeyError, OSError, TypeError, AttributeError)
     try:
         mimi = info.get_mimi(device=device)
+        stage = "tokenizer"
         tokenizer = info.get_text_tokenizer()
+        stage = "lm"
         lm = info.get_moshi(device=device, dtype=dtype)
     except torch.cuda.OutOfMemoryError:
-        raise CapttyError(f"not enough GPU memory to load '{name}'") from None
-    except (RuntimeError, ValueError, KeyError, OSError, TypeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CapttyError(f"cannot load the checkpoint '{name}': {first}") from None
+        raise CapttyError(f"not enough GPU memory to load '{name}' (try --half, or the CPU)") from None
+    except failures as e:
+        if stage == "mimi":
+            named = (info.raw_config or {}).get("mimi_config_name")
+            message = mimi_error(e, info.mimi_weights,
+                                 Path(config_file).with_name(named) if named else None)
+        elif stage == "tokenizer":
+            message = tokenizer_error(e, info.tokenizer)
+        else:
+            message = lm_error(e, info.moshi_weights, config_file)
+        raise CapttyError(message) from None
     if lm.text_card != tokenizer.vocab_size():
         log.warning("the LM's text vocabulary (%d) differs from the tokenizer's (%d)",
                     lm.text_card, tokenizer.vocab_size())

@@ -108,6 +108,16 @@ class StreamStarted:
 
 
 @dataclass(frozen=True)
+class InputRepaired:
+    """Samples of slot `item`'s input were not finite (NaN, inf) and were replaced with silence
+    before the model: said the first time, and at the end of the input with the total."""
+
+    item: int
+    samples: int  # replaced so far
+    final: bool = False
+
+
+@dataclass(frozen=True)
 class EosTooEarly:
     """The model sampled EOS before its input ended; ignored, as moshi's script does."""
 
@@ -200,6 +210,6 @@ class TurnEnded:
 
 
 EngineEvent = (SessionStarted | TextDecoded | WordBoundary | TurnEndScored | StepTimed
-               | ItemStateChanged | StreamStarted | EosTooEarly | EosSampled | SpeechDecoded
-               | SessionEnded | EngineFailed)
+               | ItemStateChanged | StreamStarted | InputRepaired | EosTooEarly | EosSampled
+               | SpeechDecoded | SessionEnded | EngineFailed)
 Event = EngineEvent | WordStarted | WordFinished | TurnEnded  # what `Session.events()` yields

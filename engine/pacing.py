@@ -39,6 +39,17 @@ class Pacer:
             self._paused_at = None
             self._resumed.set()
 
+    @property
+    def lag(self) -> float:
+        """How far behind its schedule the next piece is (seconds; 0 when on time or unpaced)."""
+        if self.speed is None or self._start is None or self.paused:
+            return 0.0
+        return max(0.0, time.monotonic() - (self._start + self.seconds / self.speed))
+
+    def skip(self, seconds: float) -> None:
+        """A piece dropped to catch up: its time passes without waiting."""
+        self.seconds += seconds
+
     async def wait(self, seconds: float) -> None:
         await self._resumed.wait()
         now = time.monotonic()

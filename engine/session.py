@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 _END, _ABORT = object(), object()
 SEED = 4242  # moshi's run_inference seeds everything with it
 HOLD_STEPS = 8  # steps whose events may be held back while frames are waiting
+GPU_HINT = "try a smaller --batch-size, --half, or --device cpu"
 
 
 class Session:
@@ -171,13 +172,16 @@ class Session:
             self._inbox.put(_ABORT)
 
     async def wait_closed(self) -> None:
+        if self._job:
+            await asyncio.wrap_future(self._job)
         if self._feeding:
+            if not self._feeding.done():  # the model stopped (a failure): nobody takes more
+                self._graceful = False
+                self._feeding.cancel()
             try:
                 await self._feeding
             except asyncio.CancelledError:
                 pass
-        if self._job:
-            await asyncio.wrap_future(self._job)
 
     def _post(self, events: list[Event]) -> None:
         """From the model thread: hand these events, and any held back, to the event loop now,
@@ -232,11 +236,15 @@ class Session:
         except CapttyError as e:
             self._post([EngineFailed(str(e))])
         except torch.cuda.OutOfMemoryError:
-            self._post([EngineFailed("the GPU ran out of memory (try a smaller --batch-size)",
-                                     traceback.format_exc())])
+            self._post([EngineFailed(f"the GPU ran out of memory after {self.frames_taken} steps: "
+                                     f"{GPU_HINT}", traceback.format_exc())])
         except Exception as e:
-            self._post([EngineFailed(f"the model step failed: {type(e).__name__}: {e}",
-                                     traceback.format_exc())])
+            first = (str(e).strip().splitlines() or [""])[0]
+            if "CUDA" in first or "cuda" in type(e).__module__:
+                message = f"a CUDA error stopped the model ({first}): {GPU_HINT}"
+            else:
+                message = f"the model step failed: {type(e).__name__}: {first}"
+            self._post([EngineFailed(message, traceback.format_exc())])
 
     def _steps(self) -> None:
         loop = StepLoop(self.model, self.batch_size, self.cfg_coef, self.lm_gen_overrides)

@@ -14,6 +14,7 @@ from typing import TextIO
 
 import numpy as np
 
+from .contracts import Sink
 from .errors import CapttyError
 from .events import Event, SpeechDecoded, TextDecoded
 
@@ -94,3 +95,51 @@ class WavWriter:
             wav.close()  # patches the header once more; the file object stays ours
         for f in self._files:
             f.close()
+
+
+class GuardedSink:
+    """A sink that writes files, kept from stopping the session when its disk fails (full, gone,
+    read-only): the first error is said in one line and the sink is left out from then on, so the
+    other sinks go on; closing says again, at the end, what could not be written."""
+
+    def __init__(self, sink: Sink | None, name: str):
+        self.sink = sink
+        self.name = name
+        self.failure: str | None = None
+        self.handled = 0  # events written before the failure
+
+    @classmethod
+    def failed(cls, name: str, why: str) -> GuardedSink:
+        """A file that could not even be opened: nothing is written, the end says so."""
+        guard = cls(None, name)
+        guard.failure = why
+        return guard
+
+    def handle(self, event: Event) -> None:
+        if self.sink is not None and self.failure is None:
+            try:
+                self.sink.handle(event)
+                self.handled += 1
+            except OSError as e:
+                self._fail(e)
+                log.warning("cannot write '%s': %s; the run goes on without it", self.name,
+                            self.failure)
+
+    def close(self) -> None:
+        if self.sink is not None and self.failure is None:
+            try:
+                self.sink.close()
+            except OSError as e:
+                self._fail(e)
+        if self.failure is not None:
+            what = "was not written" if self.sink is None else "is incomplete"
+            log.warning("'%s' %s: %s", self.name, what, self.failure)
+
+    def _fail(self, error: OSError) -> None:
+        self.failure = error.strerror or str(error)
+        try:  # let go of the file; what was written stays
+            if self.sink is not None:
+                self.sink.close()
+        except OSError:
+            pass
+

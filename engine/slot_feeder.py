@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .events import StreamStarted
+from .events import Event, StreamStarted
 from .framing import Framer
 from .layout import StreamLayout
 from .step_loop import StepInput
@@ -90,6 +90,7 @@ class SlotFeeder:
         """The next frame of every slot that holds an input."""
         pcm = np.zeros((self.batch_size, self.layout.frame_size), dtype=np.float32)
         starts, ended, ends = [], [], []
+        notices: list[Event] = []
         for b, slot in enumerate(self._slots):
             if slot is None:
                 continue
@@ -105,10 +106,11 @@ class SlotFeeder:
             pcm[b] = slot.frames.popleft()
             if slot.exhausted and not slot.frames:
                 ends.append(b)
+            notices += slot.framer.notices(b, final=b in ends)
         live = tuple(slot is not None for slot in self._slots)
         for b in ends:
             self._slots[b] = None
-        return StepInput(pcm, live, tuple(starts), tuple(ended), tuple(ends))
+        return StepInput(pcm, live, tuple(starts), tuple(ended), tuple(ends), tuple(notices))
 
 
 async def _close(samples: AsyncIterator[np.ndarray]) -> None:

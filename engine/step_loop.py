@@ -49,6 +49,7 @@ class StepInput:
     starts: tuple[StreamStarted, ...] = ()  # streams that start in their slot with this frame
     inputs_ended: tuple[int, ...] = ()  # slots whose input ended before this frame (padding now)
     ends: tuple[int, ...] = ()  # slots whose stream ends with this frame
+    notices: tuple[Event, ...] = ()  # facts about the input to pass on (`InputRepaired`)
 
 
 def condition_tensors(model_type: str, lm, batch_size: int, cfg_coef: float) -> dict:
@@ -191,6 +192,7 @@ class StepLoop:
         else:
             started = [s.item for s in frame.starts]
             events.extend(frame.starts)
+        events.extend(frame.notices)
         for b in started:
             self.states[b] = ItemState.STREAMING
             self.slot_steps[b] = 0

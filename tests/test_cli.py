@@ -110,7 +110,7 @@ def test_ctrl_c_mid_stream_keeps_the_transcript_and_exits_130(tmp_path):
     rest, err = proc.communicate(timeout=60)
     err = err.decode()
     assert proc.returncode == 130
-    assert err.strip().splitlines()[-1] == "captty: interrupted"
+    assert err.strip().splitlines()[-1] == "captty: stopped by SIGINT (what was transcribed is kept)"
     assert "Traceback" not in err
     assert len(first) == 20 and (first + rest).decode().endswith("\n")
     steps = int(err.split("processed ")[1].split(" steps")[0])

@@ -98,7 +98,32 @@ async def test_resizing_keeps_every_word():
         await pilot.pause(0.2)
         view = app.query_one(TranscriptView)
         assert view.text.split() == WORDS
-        assert all(len(line) <= view._width() for line in view.lines)
+        assert all(len(line) <= view._width() for line, _ in view.lines)
+
+
+async def test_a_resize_never_puts_a_space_inside_a_long_word():
+    words = ["a", "Thmatiliuméthmatiliuméthmatiliuméthmatiliumé", "word", "after"]
+    app = app_for(stt_script(words))
+    async with app.run_test(size=(40, 12)) as pilot:  # the long word is cut across two lines
+        await settle(pilot, lambda: app.state.ended is not None)
+        view = app.query_one(TranscriptView)
+        assert view.text.split() == words
+        for size in ((100, 30), (40, 12), (60, 20)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.2)
+            assert view.text.split() == words
+
+
+async def test_a_narrow_terminal_folds_the_figures_into_one_line():
+    app = app_for(stt_script())
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot, lambda: app.state.ended is not None)
+        assert not app.query_one("#side").display and app.query_one("#statusline").display
+        assert app.query_one("#transcript-box").size.width >= 38
+        assert "rtf" in str(app.query_one("#statusline").render())
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.2)
+        assert app.query_one("#side").display and not app.query_one("#statusline").display
 
 
 async def test_hibiki_items_show_their_end_of_stream_states():
@@ -123,9 +148,9 @@ def test_console_state_figures():
 
 
 def test_split_line_cuts_at_spaces():
-    assert split_line("hello world again", 11) == ("hello world", "again")
-    assert split_line("short", 11) == ("", "short")
-    assert split_line("averyveryverylongword", 5) == ("avery", "veryverylongword")
+    assert split_line("hello world again", 11) == ("hello world", "again", " ")
+    assert split_line("short", 11) == ("", "short", "")
+    assert split_line("averyveryverylongword", 5) == ("avery", "veryverylongword", "")
 
 
 async def test_real_engine_replay_fast_ends_with_what_run_prints(tiny_stt):

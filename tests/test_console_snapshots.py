@@ -1,4 +1,9 @@
-"""Snapshots of the main screen, for STT and for Hibiki, from scripted feeds (stable runs)."""
+"""Snapshots of the main screen, for STT and for Hibiki, from scripted feeds (stable runs).
+
+After an intended change of the screen: `pytest tests/test_console_snapshots.py --snapshot-update`.
+"""
+import pytest
+
 from console_script import hibiki_script, stt_script
 from captty.tui.app import CapttyApp, ConsoleView
 from captty.tui.feeds import ScriptedFeed
@@ -34,3 +39,26 @@ def test_stt_screen_at_80x24(snap_compare):
     app = console(stt_script(), "captty · kyutai/stt-1b-en_fr · stt · cuda:0 · bfloat16 · batch 1")
     assert snap_compare(app, terminal_size=(80, 24),
                         run_before=lambda pilot: until_drawn(pilot, lambda a: a.state.ended))
+
+
+STT_TITLE = "captty · kyutai/stt-1b-en_fr · stt · cuda:0 · bfloat16 · batch 1"
+
+
+def finished(pilot):
+    return until_drawn(pilot, lambda a: a.state.ended)
+
+
+@pytest.mark.parametrize("size", [(40, 12), (200, 60)])
+def test_stt_screen_small_and_large(snap_compare, size):
+    """At 40x12 the transcript takes the width and the figures fold into one line."""
+    assert snap_compare(console(stt_script(), STT_TITLE), terminal_size=size, run_before=finished)
+
+
+@pytest.mark.parametrize("start,end", [((200, 60), (40, 12)), ((40, 12), (80, 24))])
+def test_stt_screen_after_a_resize(snap_compare, start, end):
+    async def resized(pilot):
+        await finished(pilot)
+        await pilot.resize_terminal(*end)
+        await until_drawn(pilot, lambda a: True)
+
+    assert snap_compare(console(stt_script(), STT_TITLE), terminal_size=start, run_before=resized)

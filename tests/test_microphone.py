@@ -21,9 +21,12 @@ class FakeInputStream:
     overflow_at = 3
     gate: threading.Event | None = None  # if set: the first block, then wait for the gate
 
-    def __init__(self, device, channels, samplerate, blocksize, dtype, callback):
+    unplug_after: int | None = None  # blocks played before the device goes away
+
+    def __init__(self, device, channels, samplerate, blocksize, dtype, callback,
+                 finished_callback):
         assert (channels, samplerate, dtype) == (1, 24000, "float32")
-        self.blocksize, self.callback = blocksize, callback
+        self.blocksize, self.callback, self.finished = blocksize, callback, finished_callback
         self.running = False
 
     def start(self):
@@ -35,23 +38,32 @@ class FakeInputStream:
         for i in range(0, self.recording.size - self.blocksize + 1, self.blocksize):
             if not self.running:
                 return
+            if i == (self.unplug_after or -1) * self.blocksize:
+                self.running = False
+                self.finished()  # as PortAudio does when the device goes away
+                return
             if i == self.blocksize and self.gate is not None:
-                self.gate.wait()
+                while not self.gate.wait(0.02):  # stopping the stream ends the wait too
+                    if not self.running:
+                        return
             block = self.recording[i:i + self.blocksize].reshape(-1, 1)
             status = types.SimpleNamespace(input_overflow=(i // self.blocksize == self.overflow_at))
             self.callback(block, self.blocksize, None, status)
 
     def stop(self):
-        self.running = False
+        was_running, self.running = self.running, False
         self.thread.join()
+        if was_running:
+            self.finished()
 
     def close(self):
         pass
 
 
-def fake_sounddevice(recording, gate=None):
+def fake_sounddevice(recording, gate=None, unplug_after=None):
     FakeInputStream.recording = recording
     FakeInputStream.gate = gate
+    FakeInputStream.unplug_after = unplug_after
     return types.SimpleNamespace(InputStream=FakeInputStream, PortAudioError=OSError)
 
 
@@ -74,7 +86,7 @@ async def test_a_slow_consumer_drops_frames_and_counts_them(monkeypatch):
     recording = np.full(1920 * 30, 0.5, dtype=np.float32)
     gate = threading.Event()  # the other blocks come once the first one is taken
     monkeypatch.setattr(microphone, "import_sounddevice", lambda: fake_sounddevice(recording, gate))
-    source = MicrophoneSource(max_frames=5)
+    source = MicrophoneSource(max_backlog=5 * 0.08)  # 5 blocks wait at most
     it = source.__aiter__()
     first = await it.__anext__()
     gate.set()
@@ -88,6 +100,28 @@ async def test_a_slow_consumer_drops_frames_and_counts_them(monkeypatch):
     assert first.size == 1920 and len(rest) == 5
     assert source.dropped == 30 - 1 - 5
     assert source.level == pytest.approx(0.5)  # RMS of the last block, for the level meter
+
+
+async def test_an_unplugged_microphone_ends_the_input_with_what_was_captured(monkeypatch,
+                                                                             caplog):
+    recording = sphn.read(str(DEMO_EN))[0][0]
+    monkeypatch.setattr(microphone, "import_sounddevice",
+                        lambda: fake_sounddevice(recording, unplug_after=12))
+    source = MicrophoneSource()
+    frames = [frame async for frame in source]  # ends by itself: no hang
+    np.testing.assert_array_equal(np.concatenate(frames), recording[: 12 * 1920])
+    assert source.lost == "the input stream stopped" and source._stream is None
+    assert "the microphone stopped (the input stream stopped)" in caplog.text
+
+
+async def test_a_stalled_microphone_ends_the_input_too(monkeypatch):
+    recording = np.zeros(1920 * 4, dtype=np.float32)
+    gate = threading.Event()  # never set: after its first block the device delivers nothing
+    monkeypatch.setattr(microphone, "import_sounddevice", lambda: fake_sounddevice(recording, gate))
+    monkeypatch.setattr(MicrophoneSource, "STALL_SECONDS", 0.3)
+    source = MicrophoneSource()
+    frames = [frame async for frame in source]
+    assert len(frames) == 1 and source.lost == "no audio for 0.3 s"
 
 
 def test_missing_portaudio_says_how_to_install_it(monkeypatch):

@@ -28,6 +28,7 @@ from captty.tui.feeds import Feed
 from captty.tui.widgets.end_of_stream import EndOfStreamPanel
 from captty.tui.widgets.latency import LatencyPanel
 from captty.tui.widgets.status import StatusPanel
+from captty.tui.widgets.status_line import StatusLine
 from captty.tui.widgets.transcript import TranscriptView
 
 HELP = """\
@@ -95,11 +96,17 @@ class ConsoleResult:
 
 
 class CapttyApp(App[ConsoleResult]):
+    # below 80 columns (a tmux split, a phone's SSH client) the transcript takes the width
+    # and the figures fold into one status line
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
     CSS = """
     #top { height: 1; background: $primary; color: $text; padding: 0 1; }
     #body { height: 1fr; }
     #transcript-box { width: 1fr; border: round $accent; }
     #side { width: 36; }
+    StatusLine { display: none; }
+    Screen.-narrow #side { display: none; }
+    Screen.-narrow StatusLine { display: block; }
     """
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause"),
@@ -141,6 +148,7 @@ class CapttyApp(App[ConsoleResult]):
                 yield LatencyPanel(id="latency")
                 yield StatusPanel(id="status")
                 yield EndOfStreamPanel(id="eos")
+        yield StatusLine(id="statusline")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -148,7 +156,7 @@ class CapttyApp(App[ConsoleResult]):
         # held, not queried at each redraw: queries look at the active screen (help, maybe)
         self.views = (self.query_one(TranscriptView), self.query_one(LatencyPanel),
                       self.query_one(StatusPanel), self.query_one(EndOfStreamPanel),
-                      self.query_one("#top", Static))
+                      self.query_one("#top", Static), self.query_one(StatusLine))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):  # a closed terminal, a dropped SSH link
             try:
@@ -202,7 +210,7 @@ class CapttyApp(App[ConsoleResult]):
         stale_figures = state.version != self._figures_version
         if not (everything or stale_text or stale_figures):
             return
-        transcript, latency, status, eos, top = self.views
+        transcript, latency, status, eos, top, line = self.views
         now = time.monotonic()
         self.redraws += 1
         self._last_redraw = now
@@ -220,10 +228,11 @@ class CapttyApp(App[ConsoleResult]):
                 transcript.append(added)
                 self.call_after_refresh(state.shown, None)
             if figures:
-                latency.show(state)
+                latency.show(state, getattr(self.feed, "rtt_ms", None))
                 status.show(state, self.feed.backlog_seconds, self.feed.dropped,
                             self.feed.overflows, self.feed.level)
                 eos.show(state)
+                line.show(state, self.feed.backlog_seconds)
             heading = self._heading()
             if heading != self._shown_heading:
                 self._shown_heading = heading

@@ -7,8 +7,9 @@ import sys
 import click
 
 from captty.engine import CapttyError
-from captty.tui.options import (StreamOptions, export_options, model_options, spec_from,
-                                stream_options)
+from captty.tui.options import (StreamOptions, export_options, input_options, model_options,
+                                server_options,
+                                spec_from, stream_options)
 
 log = logging.getLogger("captty")
 
@@ -31,25 +32,40 @@ def cli(debug: bool, quiet: bool) -> None:
 @model_options
 @stream_options
 @export_options
+@server_options
+@input_options
 def run(infile: str, outfile: str | None, more: tuple[str, ...], **kwargs) -> None:
     """Transcribe (or translate) INFILE; text on stdout, speech to OUTFILE (WAV) for Hibiki.
 
-    With an STT model, `run FILE FILE...` transcribes the files in one batch, --batch-size at a
-    time, each under a `==> FILE <==` header."""
+    INFILE is any audio file FFmpeg reads, a named pipe, or `-` for standard input. With an STT
+    model, `run FILE FILE...` transcribes the files in one batch, --batch-size at a time, each
+    under a `==> FILE <==` header. With --server, a server transcribes INFILE (its words on
+    stdout, one space apart)."""
     from captty.engine import FileSource, load_model
+    from captty.tui.inputs import STDIN, open_input
     from captty.tui.multi_run import many_inputs, transcribe_files
 
     spec = spec_from(kwargs)
     options = StreamOptions.take(kwargs)
     options.check()
+    if options.server:
+        from captty.tui.remote_feed import stream_remote
+
+        if outfile or more:
+            raise CapttyError("with --server, run takes one input file")
+        stream_remote(open_input(infile, raw=options.raw_format), infile, options, live=False,
+                      graceful=False, tui=False)
+        return
     paths = [infile, *([outfile] if outfile else []), *more]
     if len(paths) > 2:  # all inputs: a bad one fails before the model is loaded
-        if options.outputs or options.reference:
-            raise CapttyError("--output and --reference take one input file; give one file per run")
+        if options.outputs or options.reference or STDIN in paths or options.raw_format:
+            raise CapttyError("--output, --reference, --raw-format and `-` take one input file; "
+                              "give one file per run")
         for path in paths:
             FileSource(path).close()
     else:
-        source = FileSource(infile, speed=None)  # opened once, before the model loads
+        # opened once, before the model loads (a pipe or standard input cannot be reopened)
+        source = open_input(infile, raw=options.raw_format)
     model = load_model(spec)
     if many_inputs(model, paths):
         if len(paths) == 2:
@@ -61,7 +77,7 @@ def run(infile: str, outfile: str | None, more: tuple[str, ...], **kwargs) -> No
 
 
 def transcribe_file(model, source, infile: str, outfile: str | None, options: StreamOptions):
-    from captty.tui.headless import print_run, report, session_for
+    from captty.tui.headless import print_run, raise_if_interrupted, report, session_for
     from captty.tui.outputs import outputs_for
 
     batch_size = options.slots()
@@ -72,8 +88,8 @@ def transcribe_file(model, source, infile: str, outfile: str | None, options: St
     report(result)
     if outputs.wer is not None:
         print(f"captty: {outputs.wer.final} against {options.reference}", file=sys.stderr)
-    if result.interrupted:
-        raise KeyboardInterrupt
+    raise_if_interrupted(result)
+    outputs.check_written()
 
 
 from captty.tui.live_commands import demo, devices, live, replay  # noqa: E402
@@ -82,12 +98,16 @@ for command in (replay, live, devices, demo):
     cli.add_command(command)
 
 from captty.tui.bench_command import bench  # noqa: E402
+from captty.tui.serve_command import serve  # noqa: E402
 
 cli.add_command(bench)
+cli.add_command(serve)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one clear line and a non-zero exit for errors; tracebacks with --debug."""
+    from captty.tui.headless import Interrupted
+
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
@@ -98,6 +118,9 @@ def main(argv: list[str] | None = None) -> None:
     except (KeyboardInterrupt, click.Abort):
         print("captty: interrupted", file=sys.stderr)
         sys.exit(130)
+    except Interrupted as e:  # the outputs are complete up to the last word
+        print(f"captty: stopped by {e} (what was transcribed is kept)", file=sys.stderr)
+        sys.exit(128 + e.signum)
     except CapttyError as e:
         if debug:
             raise

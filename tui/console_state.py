@@ -12,9 +12,10 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from captty.engine import (EngineFailed, EosTooEarly, Event, ItemState, ItemStateChanged, LiveWer,
-                           SessionEnded, SessionStarted, StepTimed, TextDecoded, TranscriptText,
-                           TurnEnded, TurnEndScored, WordFinished)
+from captty.engine import (ConnectionChanged, EngineFailed, EosTooEarly, Event, ItemState,
+                           ItemStateChanged, LiveWer, ServerStepped, SessionEnded, SessionStarted,
+                           StepTimed, TextDecoded, TranscriptText, TurnEnded, TurnEndScored,
+                           WordFinished)
 
 BUDGET_MS = 80.0  # one frame of audio: a step must take less to keep up with real time
 
@@ -23,7 +24,7 @@ def percentile(values, q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @dataclass
@@ -82,6 +83,12 @@ class ConsoleState:
     turns: int = 0
     version: int = 0  # counts the events handled: the screen is redrawn when it moves
     words: list[str] = field(default_factory=list)  # item 0's saved text, piece by piece
+    remote: bool = False  # a server transcribes: the figures are the protocol's (`ServerStepped`)
+    buffered_seconds: float = 0.0  # audio the server holds, not stepped yet
+    connected: bool | None = None  # the connection to the server
+    connection_note: str = ""  # why it dropped
+    reconnects: int = 0
+    outage_dropped: float = 0.0  # seconds of input dropped while disconnected
     _composer: TranscriptText = field(default_factory=TranscriptText)
     _undated: int = 0  # item 0's text pieces whose step has not reported its end yet
 
@@ -119,6 +126,22 @@ class ConsoleState:
             self.last_ms = event.total_ms
             self.max_ms = max(self.max_ms, event.total_ms)
             self.recent_ms.append(event.total_ms)
+        elif isinstance(event, ServerStepped):
+            self.remote = True
+            self.steps += 1
+            self.audio_time = event.audio_time
+            self.buffered_seconds = event.buffered_pcm / (self.started.sample_rate
+                                                          if self.started else 24000)
+            if event.send_to_step_ms is not None:
+                self.last_ms = event.send_to_step_ms
+                self.max_ms = max(self.max_ms, event.send_to_step_ms)
+                self.recent_ms.append(event.send_to_step_ms)
+        elif isinstance(event, ConnectionChanged):
+            self.remote = True
+            self.connected = event.connected
+            self.connection_note = event.reason
+            self.reconnects = event.reconnects
+            self.outage_dropped = event.dropped_seconds
         elif isinstance(event, TurnEndScored):
             if event.item == 0:
                 self.turn_end = event.probability

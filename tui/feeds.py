@@ -6,9 +6,10 @@ stop, and the live figures of the input (backlog, dropped frames, level).
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Iterable, Protocol
+from typing import Protocol
+from collections.abc import AsyncIterator, Iterable
 
-from captty.engine import Event, Session, Sink
+from captty.engine import Event, RemoteSession, Session, Sink
 
 
 class Feed(Protocol):
@@ -53,7 +54,7 @@ class Feed(Protocol):
 class EngineFeed:
     """A session of the engine, its events also fed to `sinks` (files, the WER, speech)."""
 
-    def __init__(self, session: Session, sinks: Iterable[Sink] = ()):
+    def __init__(self, session: Session | RemoteSession, sinks: Iterable[Sink] = ()):
         self.session = session
         self.source = session.source
         self.sinks = list(sinks)

@@ -7,7 +7,8 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
-from captty.engine import (CapttyError, EngineFailed, EosTooEarly, ItemState, ItemStateChanged,
+from captty.engine import (CapttyError, EngineFailed, EosTooEarly, InputRepaired, ItemState,
+                           ItemStateChanged,
                            LoadedModel, RemoteSession, Session, SessionEnded, Sink, Source,
                            StepTimed, TextPrinter)
 from captty.tui.options import StreamOptions
@@ -16,11 +17,22 @@ from captty.tui.step_histogram import StepHistogram
 log = logging.getLogger("captty")
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, kill, a closed terminal
+
+
+class Interrupted(Exception):
+    """A run stopped by a signal, once its outputs are closed; the exit code says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 @dataclass
 class RunResult:
     ended: SessionEnded | None = None
     failure: EngineFailed | None = None
-    interrupted: bool = False
+    interrupted: int = 0  # the signal that stopped the run, if one did
     step_ms: StepHistogram = field(default_factory=StepHistogram)
     states: dict[int, ItemState] = field(default_factory=dict)
 
@@ -34,19 +46,20 @@ def session_for(model: LoadedModel, source: Source, options: StreamOptions) -> S
 async def run_session(session: Session | RemoteSession, sinks: list[Sink], *,
                       graceful: bool = False) -> RunResult:
     """Every event of `session` to `sinks`, with the figures and states kept in the result;
-    Ctrl-C stops after the current step (`graceful`: ends the input instead, so what is in
-    flight is still transcribed)."""
+    Ctrl-C, SIGTERM or SIGHUP stop it after the current step (`graceful`: end the input
+    instead, so what is in flight is still transcribed); the outputs are closed either way."""
     result = RunResult()
     loop = asyncio.get_running_loop()
 
-    def interrupt() -> None:
-        result.interrupted = True
+    def interrupt(signum: int) -> None:
+        result.interrupted = result.interrupted or signum
         session.stop() if graceful else session.abort()
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, interrupt)
-    except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-        pass
+    for signum in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(signum, interrupt, signum)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+            pass
     try:
         async with session:
             async for event in session.events():
@@ -58,6 +71,13 @@ async def run_session(session: Session | RemoteSession, sinks: list[Sink], *,
                     result.states[event.item] = event.state
                     if event.state == ItemState.EOS_MISSING:
                         log.warning("item %d never sampled EOS: its output may be cut short", event.item)
+                elif isinstance(event, InputRepaired):
+                    if event.final:
+                        log.warning("%d samples that were not finite were replaced in all",
+                                    event.samples)
+                    else:
+                        log.warning("the input holds samples that are not finite (NaN, inf): "
+                                    "they are replaced with silence")
                 elif isinstance(event, EosTooEarly):
                     log.warning("EOS sampled too early (item %d, step %d)", event.item, event.step)
                 elif isinstance(event, SessionEnded):
@@ -65,10 +85,11 @@ async def run_session(session: Session | RemoteSession, sinks: list[Sink], *,
                 elif isinstance(event, EngineFailed):
                     result.failure = event
     finally:
-        try:
-            loop.remove_signal_handler(signal.SIGINT)
-        except (NotImplementedError, RuntimeError):
-            pass
+        for signum in STOP_SIGNALS:
+            try:
+                loop.remove_signal_handler(signum)
+            except (NotImplementedError, RuntimeError):
+                pass
         for sink in sinks:
             sink.close()
     return result
@@ -97,3 +118,11 @@ def print_run(session: Session | RemoteSession, sinks: list[Sink], *,
     if result.failure is not None:
         raise CapttyError(result.failure.message)
     return result
+
+
+def raise_if_interrupted(result: RunResult, graceful: bool = False) -> None:
+    """`Interrupted` if a signal stopped the run; Ctrl-C is the normal end of a `graceful` run
+    (a live microphone), not an interruption."""
+    if result.interrupted and not (graceful and result.interrupted == signal.SIGINT):
+        raise Interrupted(result.interrupted)
+

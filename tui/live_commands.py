@@ -11,13 +11,15 @@ from pathlib import Path
 
 import click
 
-from captty.engine import (FileSource, LoadedModel, MicrophoneSource, ModelSpec, Source,
-                           bundled_audio, list_devices, load_model)
-from captty.tui.options import (StreamOptions, export_options, model_options, spec_from,
-                                stream_options)
+from captty.engine import (CapttyError, LoadedModel, MicrophoneSource, ModelSpec,
+                           Source, bundled_audio, list_devices, load_model)
+from captty.tui.options import (StreamOptions, backlog_options, export_options, input_options,
+                                model_options, server_options, spec_from, stream_options)
 
 DEMO_MODEL = "tiny-stt"  # a bundled model
 DEMO_AUDIO = "demo-en.wav"  # a bundled recording
+SERVE_HINT = ("; or run `captty serve` where the model is and `captty live --server "
+              "ws://HOST:PORT` where the microphone is (README: `captty serve`)")
 
 log = logging.getLogger("captty")
 
@@ -54,7 +56,7 @@ def stream(model: LoadedModel, source: Source, what: str, options: StreamOptions
 
 def run_headless(model: LoadedModel, source: Source, what: str, options: StreamOptions,
                  graceful: bool) -> None:
-    from captty.tui.headless import print_run, report, session_for
+    from captty.tui.headless import print_run, raise_if_interrupted, report, session_for
     from captty.tui.outputs import outputs_for
 
     outputs = outputs_for(model, options, what, options.slots())
@@ -65,17 +67,27 @@ def run_headless(model: LoadedModel, source: Source, what: str, options: StreamO
     report(result)
     if outputs.wer is not None:
         print(f"captty: {outputs.wer.final}", file=sys.stderr)
-    if result.interrupted and not graceful:
-        raise KeyboardInterrupt
+    raise_if_interrupted(result, graceful)
+    outputs.check_written()
 
 
 def replay_file(spec: ModelSpec, path: str, speed: float | None, options: StreamOptions) -> None:
+    from captty.tui.inputs import open_input
+
     options.check()
-    source = FileSource(path, speed=speed)  # opened once: a bad file fails before the model loads
+    # opened once: a bad file fails before the model loads, and a pipe is not opened twice
+    source = open_input(path, speed=speed, raw=options.raw_format,
+                        max_lag=None if speed is None else options.backlog_bound(live=False))
+    pace = "fast" if speed is None else f"{speed:g}x"
+    what = f"replay {Path(path).name} at {pace}"
+    if options.server:
+        from captty.tui.remote_feed import stream_remote
+
+        stream_remote(source, what, options, live=False, graceful=False, tui=use_tui(options))
+        return
     model = load_model(spec)
     source.sample_rate = model.layout.sample_rate
-    pace = "fast" if speed is None else f"{speed:g}x"
-    stream(model, source, f"replay {Path(path).name} at {pace}", options, graceful=False)
+    stream(model, source, what, options, graceful=False)
 
 
 @click.command()
@@ -84,11 +96,15 @@ def replay_file(spec: ModelSpec, path: str, speed: float | None, options: Stream
 @stream_options
 @console_options
 @export_options
+@server_options
+@input_options
+@backlog_options
 @click.option("--speed", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
               help="Replay at this multiple of real time.")
 @click.option("--fast", is_flag=True, help="As fast as the model goes.")
 def replay(file: str, speed: float, fast: bool, **kwargs) -> None:
-    """Replay FILE through the model at real-time pace, in the console."""
+    """Replay FILE (a file, a named pipe, or `-` for standard input) through the model at
+    real-time pace, in the console."""
     spec = spec_from(kwargs)
     replay_file(spec, file, None if fast else speed, StreamOptions.take(kwargs))
 
@@ -98,16 +114,30 @@ def replay(file: str, speed: float, fast: bool, **kwargs) -> None:
 @stream_options
 @console_options
 @export_options
+@server_options
+@backlog_options
 @click.option("--input-device", help="Input device id or name (see `captty devices`).")
 def live(input_device: str | None, **kwargs) -> None:
-    """Transcribe the microphone live, in the console."""
+    """Transcribe the microphone live, in the console (on a server with --server)."""
     device = int(input_device) if input_device and input_device.isdigit() else input_device
-    MicrophoneSource.check(device)  # no audio device: say so before loading a model
+    try:
+        MicrophoneSource.check(device)  # no audio device: say so before loading a model
+    except CapttyError as e:
+        raise CapttyError(f"{e}{SERVE_HINT}" if "no audio input device" in str(e) else str(e)) \
+            from None
     spec = spec_from(kwargs)
     options = StreamOptions.take(kwargs)
     options.check()
+    if options.server:
+        from captty.tui.remote_feed import stream_remote
+
+        source = MicrophoneSource(device)
+        stream_remote(source, f"live: {MicrophoneSource.describe(device)}", options, live=True,
+                      graceful=True, tui=use_tui(options))
+        return
     model = load_model(spec)
-    source = MicrophoneSource(device, model.layout.sample_rate, model.layout.frame_size)
+    source = MicrophoneSource(device, model.layout.sample_rate, model.layout.frame_size,
+                              max_backlog=options.backlog_bound(live=True))
     stream(model, source, f"live: {MicrophoneSource.describe(device)}", options, graceful=True)
 
 

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from captty.engine import (CapttyError, FileSource, ItemState, ItemStateChanged, LoadedModel,
                            MultiSession, StreamStarted, TextDecoded)
-from captty.tui.headless import RunResult, report, run_session
+from captty.tui.headless import RunResult, raise_if_interrupted, report, run_session
 from captty.tui.options import StreamOptions
 
 log = logging.getLogger("captty")
@@ -79,6 +79,5 @@ def transcribe_files(model: LoadedModel, paths: list[str], options: StreamOption
     if result.failure is not None:
         raise CapttyError(result.failure.message)
     report(result)
-    if result.interrupted:
-        raise KeyboardInterrupt
+    raise_if_interrupted(result)
     return result

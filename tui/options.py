@@ -9,6 +9,7 @@ import click
 
 from captty.engine import DEFAULT_REPO, CapttyError, ModelSpec, format_of
 
+BACKLOG_BOUNDS = {"catch-up": 2.0, "keep": 20.0}  # seconds of audio waiting, at most
 MAX_DEFAULT_SLOTS = 8  # many files at once: at most this many slots unless --batch-size says
 BATCH_HELP = ("Batch slots: how many streams run at once. Default: one per input file, at most "
               f"{MAX_DEFAULT_SLOTS} (so 1 for one file or a microphone). With one input, each "
@@ -30,6 +31,11 @@ class StreamOptions:
     play: bool = False  # Hibiki: play the speech
     save_path: Path | None = None  # where the console saves the transcript
     no_tui: bool = False
+    server: str | None = None  # ws://HOST:PORT: a server transcribes, not a local model
+    api_key: str | None = None  # the server's key
+    raw_format: str | None = None  # headerless PCM input: FORMAT:RATE:CHANNELS
+    backlog: str | None = None  # "catch-up" or "keep" (None: catch up live, keep in a replay)
+    max_backlog: float | None = None  # seconds (None: the policy's own bound)
 
     @classmethod
     def take(cls, kwargs: dict) -> "StreamOptions":
@@ -39,6 +45,12 @@ class StreamOptions:
 
     def slots(self, inputs: int = 1) -> int:
         return self.batch_size or min(max(inputs, 1), MAX_DEFAULT_SLOTS)
+
+    def backlog_bound(self, live: bool) -> float:
+        """Seconds of audio that may wait for a model slower than real time before the oldest
+        goes: catching up keeps the captions current, keeping lets the latency grow."""
+        policy = self.backlog or ("catch-up" if live else "keep")
+        return self.max_backlog or BACKLOG_BOUNDS[policy]
 
     def reference_text(self) -> str | None:
         """The reference transcript, read now (before a model loads) so a bad path fails early."""
@@ -101,6 +113,20 @@ def stream_options(f):
     return f
 
 
+def server_options(f):
+    """A remote server instead of a local model (`captty serve`, or Kyutai's moshi-server)."""
+    options = [
+        click.option("--server", metavar="ws://HOST:PORT",
+                     help="Transcribe on this server (captty serve, or Kyutai's moshi-server) "
+                          "instead of a local model; the model options are then unused."),
+        click.option("--api-key", envvar="CAPTTY_API_KEY", metavar="KEY",
+                     help="The server's API key (also from CAPTTY_API_KEY)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
 def export_options(f):
     """Transcript files written as the stream runs, end of turn, and a reference for the WER."""
     options = [
@@ -123,3 +149,28 @@ def export_options(f):
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def input_options(f):
+    """How to read the input: `-` is standard input; raw PCM has no header to say its format."""
+    return click.option("--raw-format", metavar="FORMAT:RATE:CHANNELS",
+                        help="The input is headerless PCM, e.g. s16le:24000:1 (formats: s16le, "
+                             "s16be, s32le, f32le, f64le, u8, s8).")(f)
+
+
+def backlog_options(f):
+    """What to do when the model falls behind real time (a slow CPU, a big model)."""
+    options = [
+        click.option("--backlog", type=click.Choice(["catch-up", "keep"]),
+                     help="catch-up (live's default): drop the oldest audio to stay current, at "
+                          f"most {BACKLOG_BOUNDS['catch-up']:g} s behind; keep (a replay's "
+                          "default): every frame, the latency growing up to "
+                          f"{BACKLOG_BOUNDS['keep']:g} s, beyond which the oldest goes all the "
+                          "same."),
+        click.option("--max-backlog", type=click.FloatRange(min=0.1), metavar="SECONDS",
+                     help="The bound of --backlog, in seconds of audio."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+

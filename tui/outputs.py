@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from captty.engine import LiveWer, LoadedModel, Sink, SpeechPlayer, WavWriter, transcript_sink
+from captty.engine import (CapttyError, GuardedSink, LiveWer, LoadedModel, Sink, SpeechPlayer, WavWriter,
+                           transcript_sink)
 from captty.tui.options import StreamOptions
 
 log = logging.getLogger("captty")
@@ -15,6 +16,14 @@ log = logging.getLogger("captty")
 class Outputs:
     sinks: list[Sink] = field(default_factory=list)
     wer: LiveWer | None = None  # with --reference; also among `sinks`
+
+    def check_written(self) -> None:
+        """At the end: a run whose files could not all be written ends in an error (each was
+        said when it failed, and again when closed)."""
+        guards = [s for sink in self.sinks for s in getattr(sink, "sinks", [sink])]
+        failed = [g.name for g in guards if isinstance(g, GuardedSink) and g.failure]
+        if failed:
+            raise CapttyError(f"not written in full: {', '.join(failed)}")
 
 
 def outputs_for(model: LoadedModel, options: StreamOptions, what: str, batch_size: int,
@@ -39,7 +48,8 @@ def outputs_for(model: LoadedModel, options: StreamOptions, what: str, batch_siz
                     speech_file or "--play plays nothing")
         return out
     if speech_file:
-        out.sinks.append(WavWriter(speech_file, batch_size, model.layout.sample_rate))
+        out.sinks.append(GuardedSink(WavWriter(speech_file, batch_size, model.layout.sample_rate),
+                                     speech_file))
     if options.play:
         out.sinks.append(SpeechPlayer(model.layout.sample_rate))
     return out

@@ -8,14 +8,18 @@ run loses at most the word in progress (the cue in progress for captions).
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ..errors import CapttyError
+from ..sinks import GuardedSink
 from .captions import SrtWriter, VttWriter
 from .cues import Cue, CueBuilder, CueRules
 from .json_files import JsonlWriter, JsonWriter
 from .text import TxtWriter
 from .writer import TranscriptWriter
+
+log = logging.getLogger(__name__)
 
 WRITERS = {"txt": TxtWriter, "srt": SrtWriter, "vtt": VttWriter, "json": JsonWriter,
            "jsonl": JsonlWriter}
@@ -62,17 +66,17 @@ class Sinks:
 def transcript_sink(paths, fmt: str | None = None, *, turn_threshold: float = 0.5,
                     settings: dict | None = None) -> Sinks:
     """One sink writing a session's words and turns to every file of `paths` (the timing
-    they record comes from the session's `SessionStarted`)."""
+    they record comes from the session's `SessionStarted`). A file that cannot be written, from
+    the start or later (a full disk), is said in one line and left out; the others go on."""
     settings = dict(settings or {}) | {"turn_threshold": turn_threshold}
-    writers: list[TranscriptWriter] = []
-    try:
-        for path in paths:
-            writers.append(open_writer(path, fmt, settings=settings))
-    except CapttyError:
-        for writer in writers:
-            writer.close()
-        raise
-    return Sinks(writers)
+    sinks = []
+    for path in paths:
+        try:
+            sinks.append(GuardedSink(open_writer(path, fmt, settings=settings), str(path)))
+        except CapttyError as e:
+            log.warning("%s; the run goes on without it", e)
+            sinks.append(GuardedSink.failed(str(path), str(e).split(": ", 1)[-1]))
+    return Sinks(sinks)
 
 
 __all__ = [

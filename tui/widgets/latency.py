@@ -1,4 +1,8 @@
-"""Step latency: a sparkline of recent steps against the 80 ms budget, and last/p50/p95/max."""
+"""Step latency: a sparkline of recent steps against the 80 ms budget, and last/p50/p95/max.
+
+On a remote server (`--server`), the protocol carries no step time: the panel shows what it
+carries, the delay from sending a frame to its `Step` (the sparkline), the websocket round trip
+and the audio the server holds."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -28,7 +32,10 @@ class LatencyPanel(Static):
     def on_mount(self) -> None:
         self.border_title = "step latency"
 
-    def show(self, state: ConsoleState) -> None:
+    def show(self, state: ConsoleState, rtt_ms: float | None = None) -> None:
+        if state.remote:
+            self.show_remote(state, rtt_ms)
+            return
         width = max(self.content_region.width, 10)
         text = Text()
         text.append_text(sparkline(state.recent_ms, width))
@@ -38,4 +45,16 @@ class LatencyPanel(Static):
         over = sum(1 for v in state.recent_ms if v > BUDGET_MS)
         text.append(f"budget {BUDGET_MS:.0f} ms: ", style="dim")
         text.append(f"{over} over" if over else "all under", style="red" if over else "green")
+        self.update(text)
+
+    def show_remote(self, state: ConsoleState, rtt_ms: float | None) -> None:
+        self.border_title = "server latency"
+        width = max(self.content_region.width, 10)
+        text = Text()
+        text.append_text(sparkline(state.recent_ms, width))
+        text.append("\n")
+        text.append(f"send→step {state.last_ms:5.0f}  p95 {state.p95_ms:5.0f} ms\n")
+        text.append("round trip " + (f"{rtt_ms:5.1f} ms" if rtt_ms is not None else "    -") + "\n")
+        text.append(f"buffered  {state.buffered_seconds:6.2f} s on the server",
+                    style="red" if state.buffered_seconds > 1.0 else "")
         self.update(text)

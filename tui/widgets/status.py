@@ -12,7 +12,7 @@ def meter(level: float, width: int = 10) -> str:
     import math
 
     db = 20 * math.log10(max(level, 1e-6))
-    filled = int(round(max(0.0, min(1.0, (db + 60) / 60)) * width))
+    filled = round(max(0.0, min(1.0, (db + 60) / 60)) * width)
     return "█" * filled + "░" * (width - filled)
 
 
@@ -28,14 +28,18 @@ class StatusPanel(Static):
              overflows: int | None, level: float | None) -> None:
         text = Text()
         text.append(f"audio    {state.audio_time:7.1f} s\n")
+        if state.remote:
+            self._remote(text, state)
         rtf = state.real_time_factor
-        text.append("rtf      ")
-        text.append(f"{rtf:7.3f}", style="red" if rtf > 1 else "green")
-        text.append(f"  ({1 / rtf:.0f}x)\n" if rtf else "\n")
+        if not state.remote:
+            text.append("rtf      ")
+            text.append(f"{rtf:7.3f}", style="red" if rtf > 1 else "green")
+            text.append(f"  ({1 / rtf:.0f}x)\n" if rtf else "\n")
         text.append("backlog  ")
         text.append(f"{backlog:7.2f} s", style="red" if backlog > 1.0 else "")
         if dropped is not None:
-            text.append(f"\ndropped  {dropped:7d}   overflow {overflows or 0}")
+            shown = f"{dropped:6.1f}s" if isinstance(dropped, float) else f"{dropped:7d}"
+            text.append(f"\ndropped  {shown}   overflow {overflows or 0}")
         if level is not None:
             text.append(f"\nlevel    {meter(level)}")
         if state.turn_end is not None:
@@ -44,3 +48,18 @@ class StatusPanel(Static):
             score = state.wer.score
             text.append(f"\nWER {100 * score.wer:5.1f}% of {score.reference_words} words")
         self.update(text)
+
+    @staticmethod
+    def _remote(text: Text, state: ConsoleState) -> None:
+        """The connection to the server: up or down, reconnections, audio lost meanwhile."""
+        text.append("server   ")
+        if state.connected is False:
+            text.append("reconnecting", style="bold red")
+            if state.connection_note:
+                text.append(f" ({state.connection_note[:40]})", style="dim")
+        else:
+            text.append("connected", style="green")
+        if state.reconnects or state.outage_dropped:
+            text.append(f"\nretried  {state.reconnects:7d}   lost {state.outage_dropped:.1f} s",
+                        style="yellow")
+        text.append("\n")

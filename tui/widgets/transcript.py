@@ -11,14 +11,15 @@ from textual.widget import Widget
 from textual.widgets import RichLog
 
 
-def split_line(text: str, width: int) -> tuple[str, str]:
-    """(a finished line of at most `width` characters, the rest); ("", text) if it still fits."""
+def split_line(text: str, width: int) -> tuple[str, str, str]:
+    """(a finished line of at most `width` characters, the rest, what joined them: " " when cut
+    at a space, "" inside a word too long for a line); ("", text, "") if it still fits."""
     if len(text) <= width:
-        return "", text
+        return "", text, ""
     cut = text.rfind(" ", 0, width + 1)
     if cut <= 0:
-        cut = width
-    return text[:cut].rstrip(), text[cut:].lstrip()
+        return text[:width], text[width:], ""
+    return text[:cut].rstrip(), text[cut:].lstrip(), " "
 
 
 class LiveLine(Widget):
@@ -48,7 +49,8 @@ class TranscriptView(Vertical):
     def __init__(self, max_lines: int = 5000, **kwargs):
         super().__init__(**kwargs)
         self.max_lines = max_lines
-        self.lines: deque[tuple[str, bool]] = deque(maxlen=max_lines)  # (line, ends a turn)
+        # (line, what followed it: "\n" a turn end, " " a space, "" the rest of a long word)
+        self.lines: deque[tuple[str, str]] = deque(maxlen=max_lines)
         self.live = ""
 
     def compose(self) -> ComposeResult:
@@ -69,29 +71,30 @@ class TranscriptView(Vertical):
         width = self._width()
         for i, chunk in enumerate(text.split("\n")):
             if i and self.live:
-                self._write(self.live, ends_turn=True)
+                self._write(self.live, "\n")
                 self.live = ""
             self.live += chunk if self.live else chunk.lstrip()
-            finished, self.live = split_line(self.live, width)
+            finished, self.live, joiner = split_line(self.live, width)
             while finished:
-                self._write(finished)
-                finished, self.live = split_line(self.live, width)
+                self._write(finished, joiner)
+                finished, self.live, joiner = split_line(self.live, width)
         self.query_one(LiveLine).text = self.live
 
-    def _write(self, line: str, ends_turn: bool = False) -> None:
+    def _write(self, line: str, then: str) -> None:
         history = self.history
         following = history.scroll_y >= history.max_scroll_y - 1
-        self.lines.append((line, ends_turn))
+        self.lines.append((line, then))
         shown = Text(line)
-        if ends_turn:
+        if then == "\n":
             shown.append(TURN_MARK, style="dim")
         history.write(shown, scroll_end=following)
 
     def on_resize(self) -> None:
-        """Lines were cut for the old width: cut them again for the new one, losing nothing."""
-        if not self.lines:
-            return
+        """Lines were cut for the old width: cut them again for the new one, losing nothing (the
+        line being decoded too: it may no longer fit)."""
         text = self.text
+        if not text:
+            return
         self.lines.clear()
         self.history.clear()
         self.live = ""
@@ -100,7 +103,4 @@ class TranscriptView(Vertical):
     @property
     def text(self) -> str:
         """What the panel holds: lines of a turn joined by spaces, turns by newlines."""
-        out = ""
-        for line, ends_turn in self.lines:
-            out += line + ("\n" if ends_turn else " ")
-        return (out + self.live).rstrip(" ")
+        return ("".join(line + then for line, then in self.lines) + self.live).rstrip(" ")
