@@ -72,8 +72,8 @@ class FileSource:
     `source` is a path, or a binary stream (standard input) named `name`. `speed` paces the
     pieces at that multiple of real time (1.0 is live); None is as fast as the consumer takes
     them. `max_lag`: when pacing, how far behind its schedule the replay may fall (a model
-    slower than real time) before the oldest audio is dropped to catch up (`dropped` counts
-    the seconds); None keeps every sample however late.
+    slower than real time) before the oldest audio is dropped to catch up (`dropped_seconds`
+    counts it); None keeps every sample however late.
     """
 
     def __init__(self, source: str | Path | BinaryIO, sample_rate: int = 24000,
@@ -84,7 +84,7 @@ class FileSource:
         self.sample_rate = sample_rate
         self.pacer = Pacer(speed)
         self.max_lag = max_lag
-        self.dropped = 0.0  # seconds of audio dropped to catch up
+        self.dropped_seconds = 0.0  # audio dropped to catch up
         self.skipped_packets = 0  # packets the decoder rejected
         if isinstance(source, (str, Path)):
             self.path = Path(source)
@@ -176,7 +176,7 @@ class FileSource:
             for piece in self.samples():
                 seconds = piece.size / self.sample_rate
                 if self.max_lag is not None and self.pacer.lag > self.max_lag:
-                    self.dropped += seconds  # behind by more than allowed: catch up
+                    self.dropped_seconds += seconds  # behind by more than allowed: catch up
                     self.pacer.skip(seconds)
                     continue
                 await self.pacer.wait(seconds)

@@ -89,10 +89,10 @@ def test_a_slow_model_catches_up_by_dropping_the_oldest_audio(monkeypatch, tiny_
     slow_steps(monkeypatch, 0.04)  # 25 steps a second: 2 s of audio a second
     frames = len(sphn.read(str(DEMO_EN))[0][0]) // 1920
     catching_up, steps = asyncio.run(paced_run(tiny_stt, DEMO_EN, speed=8.0, max_lag=0.3))
-    assert catching_up.dropped > 1.0  # seconds of audio left out to stay within the bound
+    assert catching_up.dropped_seconds > 1.0  # seconds of audio left out to stay within the bound
     assert steps < frames + 19  # fewer steps than the whole input plus its padding
     keeping, steps = asyncio.run(paced_run(tiny_stt, DEMO_EN, speed=8.0, max_lag=None))
-    assert keeping.dropped == 0 and steps >= frames + 18  # every frame, and the padding
+    assert keeping.dropped_seconds == 0 and steps >= frames + 18  # every frame, and the padding
 
 
 def tiled(tmp_path, times):
@@ -140,3 +140,19 @@ def test_a_signal_mid_run_leaves_complete_files_and_says_which(tmp_path, sig):
     assert len(words) >= 15
     # closed properly: the captions hold the last cue, the json every word
     assert [w["text"] for w in doc["words"]] == words == captions
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_the_console_saves_and_says_which_signal_stopped_it(tmp_path, sig):
+    from terminal import Terminal
+
+    save = tmp_path / "saved.txt"
+    console = Terminal.start(["replay", tiled(tmp_path, 10), "--model", TINY_STT, "--device",
+                              "cpu", "--speed", "4", "--save", save])
+    console.wait_for(b"step latency")
+    time.sleep(3)  # some words in
+    console.proc.send_signal(sig)
+    assert console.proc.wait(timeout=60) == 128 + sig
+    assert save.read_text().split()  # what was transcribed is saved
+    assert b"\x1b[?1049l" in console.screen  # the terminal's own screen is back
+    assert f"stopped by {sig.name}".encode() in console.screen

@@ -1,10 +1,7 @@
 """Audio from standard input, raw PCM and named pipes: opened once, streamed, never hung."""
-import fcntl
 import os
-import pty
 import subprocess
 import sys
-import termios
 import threading
 import time
 
@@ -12,6 +9,7 @@ import numpy as np
 import sphn
 
 from conftest import DEMO_EN, ROOT, TINY_STT
+from terminal import Terminal
 
 RUN = [sys.executable, "-m", "captty.tui.cli", "run", "--model", str(TINY_STT), "--device", "cpu"]
 
@@ -66,41 +64,14 @@ def test_a_named_pipe_waits_for_its_writer_then_streams(tmp_path):
 
 def test_the_console_reads_its_keys_from_the_terminal_while_stdin_carries_audio(tmp_path):
     """`captty replay -` in a terminal: the audio comes in on stdin, q comes from the keyboard."""
-    main, child = pty.openpty()
-    fcntl.ioctl(child, termios.TIOCSWINSZ, b"\x18\x00\x50\x00\x00\x00\x00\x00")  # 24x80
-
-    def controlling_terminal():
-        os.setsid()
-        fcntl.ioctl(child, termios.TIOCSCTTY, 0)
-
     save = tmp_path / "saved.txt"
     long = tmp_path / "long.wav"
     sphn.write_wav(str(long), np.tile(sphn.read(str(DEMO_EN))[0], (1, 10)), 24000)
     with open(long, "rb") as wav:
-        proc = subprocess.Popen([sys.executable, "-m", "captty.tui.cli", "replay", "-", "--model",
-                                 str(TINY_STT), "--device", "cpu", "--speed", "4", "--save",
-                                 str(save)], stdin=wav, stdout=child, stderr=child, cwd=ROOT,
-                                preexec_fn=controlling_terminal, env=dict(os.environ,
-                                                                          TERM="xterm-256color"))
-    os.close(child)
-    screen = bytearray()
-
-    def drain():
-        while True:
-            try:
-                data = os.read(main, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            screen.extend(data)
-
-    threading.Thread(target=drain, daemon=True).start()
-    deadline = time.monotonic() + 120
-    while b"transcript" not in screen or b"step latency" not in screen:  # the console is up
-        assert proc.poll() is None and time.monotonic() < deadline, screen[-2000:]
-        time.sleep(0.1)
+        console = Terminal.start(["replay", "-", "--model", TINY_STT, "--device", "cpu",
+                                  "--speed", "4", "--save", save], stdin=wav)
+    console.wait_for(b"step latency")  # the console is up
     time.sleep(3)  # some words in
-    os.write(main, b"q")  # from the keyboard, not from the audio on stdin
-    assert proc.wait(timeout=60) == 0, screen[-2000:]
+    console.type(b"q")  # from the keyboard, not from the audio on stdin
+    assert console.proc.wait(timeout=60) == 0, console.screen[-2000:]
     assert save.exists() and save.read_text().split()

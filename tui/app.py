@@ -93,6 +93,7 @@ class ConsoleResult:
     failure: str | None
     finished: bool  # the stream reached its end (not quit early)
     save_error: str | None = None
+    signal: int = 0  # the signal that stopped it (SIGHUP, SIGTERM), if one did
 
 
 class CapttyApp(App[ConsoleResult]):
@@ -138,6 +139,7 @@ class CapttyApp(App[ConsoleResult]):
         self._quitting = False
         self._finished = False
         self.save_error: str | None = None
+        self.signal = 0
 
     def compose(self) -> ComposeResult:
         yield Static(self.heading, id="top", markup=False)
@@ -160,7 +162,7 @@ class CapttyApp(App[ConsoleResult]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):  # a closed terminal, a dropped SSH link
             try:
-                loop.add_signal_handler(sig, self._finish, False)
+                loop.add_signal_handler(sig, self._stopped_by, sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
         self.run_worker(self._consume(), name="engine events", exit_on_error=False)
@@ -230,7 +232,7 @@ class CapttyApp(App[ConsoleResult]):
             if figures:
                 latency.show(state, getattr(self.feed, "rtt_ms", None))
                 status.show(state, self.feed.backlog_seconds, self.feed.dropped,
-                            self.feed.overflows, self.feed.level)
+                            self.feed.overflows, self.feed.level, self.feed.lost)
                 eos.show(state)
                 line.show(state, self.feed.backlog_seconds)
             heading = self._heading()
@@ -302,6 +304,11 @@ class CapttyApp(App[ConsoleResult]):
         self.set_timer(QUIT_GRACE, lambda: self._finish(False))
         self.redraw(everything=True)
 
+    def _stopped_by(self, signum: int) -> None:
+        """SIGHUP or SIGTERM: save and quit at once; the exit code will say which."""
+        self.signal = self.signal or signum
+        self._finish(False)
+
     def _finish(self, finished: bool) -> None:
         if self._finished:
             return  # already on the way out
@@ -313,4 +320,4 @@ class CapttyApp(App[ConsoleResult]):
         self.feed.abort()
         failure = self.state.failure.message if self.state.failure else None
         self.exit(ConsoleResult(self.transcript, self.saved_to, failure, finished,
-                                self.save_error))
+                                self.save_error, self.signal))

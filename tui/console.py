@@ -13,7 +13,7 @@ from pathlib import Path
 from captty.engine import CapttyError, LoadedModel, Source
 from captty.tui.app import CapttyApp, ConsoleResult, ConsoleView, transcripts_folder
 from captty.tui.feeds import EngineFeed
-from captty.tui.headless import session_for
+from captty.tui.headless import Interrupted, session_for
 from captty.tui.options import StreamOptions
 from captty.tui.outputs import outputs_for
 
@@ -51,6 +51,8 @@ def run_console(app: CapttyApp) -> ConsoleResult:
         print(f"captty: {app.state.wer.final}", file=sys.stderr)
     if result.failure:
         raise CapttyError(result.failure)
+    if result.signal:
+        raise Interrupted(result.signal)
     return result
 
 

@@ -29,11 +29,15 @@ class Feed(Protocol):
         """Audio received that the model has not taken yet."""
 
     @property
-    def dropped(self) -> int | None:
-        """Microphone frames dropped (None: not a microphone)."""
+    def dropped(self) -> float | None:
+        """Seconds of input audio dropped to keep up (None: the source never drops any)."""
 
     @property
     def overflows(self) -> int | None: ...
+
+    @property
+    def lost(self) -> str | None:
+        """Why the input device stopped, if it did."""
 
     @property
     def level(self) -> float | None:
@@ -95,8 +99,13 @@ class EngineFeed:
         return self.session.backlog_seconds + getattr(self.source, "queued_seconds", 0.0)
 
     @property
-    def dropped(self) -> int | None:
-        return getattr(self.source, "dropped", None)
+    def dropped(self) -> float | None:
+        return getattr(self.source, "dropped_seconds", None)
+
+    @property
+    def lost(self) -> str | None:
+        """Why the input device stopped, if it did (the input then ended there)."""
+        return getattr(self.source, "lost", None)
 
     @property
     def overflows(self) -> int | None:
@@ -124,7 +133,7 @@ class ScriptedFeed:
     can_pause = True
     fast = False
     backlog_seconds = 0.0
-    dropped = overflows = level = None
+    dropped = overflows = level = lost = None
 
     def __init__(self, events: list[Event], delay: float = 0.0, hold: bool = False):
         self.script = list(events)

@@ -24,8 +24,8 @@ class StatusPanel(Static):
     def on_mount(self) -> None:
         self.border_title = "real time"
 
-    def show(self, state: ConsoleState, backlog: float, dropped: int | None,
-             overflows: int | None, level: float | None) -> None:
+    def show(self, state: ConsoleState, backlog: float, dropped: float | None,
+             overflows: int | None, level: float | None, lost: str | None = None) -> None:
         text = Text()
         text.append(f"audio    {state.audio_time:7.1f} s\n")
         if state.remote:
@@ -38,8 +38,12 @@ class StatusPanel(Static):
         text.append("backlog  ")
         text.append(f"{backlog:7.2f} s", style="red" if backlog > 1.0 else "")
         if dropped is not None:
-            shown = f"{dropped:6.1f}s" if isinstance(dropped, float) else f"{dropped:7d}"
-            text.append(f"\ndropped  {shown}   overflow {overflows or 0}")
+            text.append("\ndropped  ")
+            text.append(f"{dropped:7.1f} s", style="red" if dropped else "")
+            if overflows is not None:
+                text.append(f"   overflow {overflows}")
+        if lost:
+            text.append(f"\ninput lost: {lost}", style="bold red")
         if level is not None:
             text.append(f"\nlevel    {meter(level)}")
         if state.turn_end is not None:
