@@ -7,7 +7,8 @@
 
 Up to `batch_size` inputs run at once; a slot freed when its input ends takes the next one
 (`SlotFeeder`). With greedy decoding, each input's tokens equal those of a lone run at the same
-batch size. STT models only (text-only, no delays).
+batch size in the same slot (another slot may round floats differently). STT models only
+(text-only, no delays).
 """
 from __future__ import annotations
 
