@@ -16,12 +16,14 @@ from .checkpoint import LoadedModel
 from .errors import CapttyError
 from .session import SEED, Session
 from .slot_feeder import Opener, SlotFeeder
+from .turns import DEFAULT_THRESHOLD
 
 
 class MultiSession(Session):
     def __init__(self, model: LoadedModel, inputs: list[tuple[str, Opener]], *,
                  batch_size: int = 1, lm_gen_overrides: dict | None = None,
-                 seed: int | None = SEED, max_queued_frames: int = 16, turn_threshold: float = 0.5):
+                 seed: int | None = SEED, max_queued_frames: int = 16,
+                 turn_threshold: float = DEFAULT_THRESHOLD):
         if model.model_type != "stt":
             raise CapttyError(f"several inputs in one batch need an STT model; '{model.name}' "
                               f"is a {model.model_type} model")

@@ -80,6 +80,7 @@ class Session:
         self.frames_received = 0  # steps from the feeder
         self.frames_taken = 0  # by the model thread
         self._feeding: asyncio.Task | None = None
+        self._told = False  # the model thread was told the steps are over
         self._stopping = False
         self._graceful = True
         self._aborted = False
@@ -99,6 +100,18 @@ class Session:
         self._loop = asyncio.get_running_loop()
         self._job = model_thread().submit(self._run)
         self._feeding = asyncio.create_task(self._feed(), name="captty-feeder")
+        self._feeding.add_done_callback(self._fed)
+
+    def _fed(self, task: asyncio.Task) -> None:
+        """A feeder cancelled before it even ran tells the model thread nothing itself."""
+        if task.cancelled() and not self._told:
+            self._tell(_END if self._graceful else _ABORT)
+
+    def _tell(self, end) -> None:
+        """The end of the steps (`_END`, or `_ABORT`), once."""
+        if not self._told:
+            self._told = True
+            self._inbox.put(end)
 
     async def _feed(self) -> None:
         # a paced file or a microphone starts its clock on its first frame: not while the model
@@ -108,31 +121,29 @@ class Session:
             await self._ready.wait()
             async with aclosing(aiter(self.feeder)) as steps:
                 async for pending in steps:
-                    if self._stopping:
-                        break
                     await self._credits.acquire()
                     self._put(pending)
                     pending = None
         except asyncio.CancelledError:  # stop() or abort()
             if not self._graceful:
-                self._inbox.put(_ABORT)
+                self._tell(_ABORT)
                 raise
             # what is in flight still goes through, each stream closed with its silence (past
             # the credits: a bounded few seconds of audio, and nothing is read after it)
             for step in ([pending] if pending is not None else []) + self.feeder.flush():
                 self._put(step)
-            self._inbox.put(_END)
+            self._tell(_END)
             raise
         except CapttyError as e:
-            self._inbox.put(_ABORT)
+            self._tell(_ABORT)
             self._events.put_nowait([EngineFailed(str(e))])
             return
         except Exception as e:  # a broken source: report it, keep what was transcribed
-            self._inbox.put(_ABORT)
+            self._tell(_ABORT)
             self._events.put_nowait([EngineFailed(f"the audio source failed: {e}",
                                                   traceback.format_exc())])
             return
-        self._inbox.put(_END)
+        self._tell(_END)
 
     def _put(self, step: StepInput) -> None:
         self.frames_received += 1

@@ -219,6 +219,7 @@ class WordTracker:
         end: float
         if span.eos is not None:
             end = span.eos
-        else:
-            end = min(state.steps, span.start + self.timing.last_word_seconds * self.timing.frame_rate)
+        else:  # the end of the stream: `step` is its last (its StepTimed may not have come yet)
+            end = min(max(state.steps, step + 1),
+                      span.start + self.timing.last_word_seconds * self.timing.frame_rate)
         return self._close(item, span, step, end)

@@ -156,3 +156,15 @@ def test_the_console_saves_and_says_which_signal_stopped_it(tmp_path, sig):
     assert save.read_text().split()  # what was transcribed is saved
     assert b"\x1b[?1049l" in console.screen  # the terminal's own screen is back
     assert f"stopped by {sig.name}".encode() in console.screen
+
+
+async def test_a_session_stopped_before_it_began_still_ends(tiny_stt):
+    """stop() or abort() before the feeder task has run once (an error in the caller's own
+    `async with` body, a quick Ctrl-C): the model thread is told, nothing waits for ever."""
+    for end in ("abort", "stop"):
+        session = Session(tiny_stt, FileSource(DEMO_EN, speed=None))
+        session.start()
+        getattr(session, end)()
+        await asyncio.wait_for(session.wait_closed(), 60)
+        events = [e async for e in session.events()]
+        assert events[-1].stopped

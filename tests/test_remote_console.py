@@ -17,10 +17,11 @@ async def test_the_console_on_a_server_shows_its_words_and_the_protocols_figures
     async with running_server(tiny_stt, batch_size=1) as server:
         options = StreamOptions(server=f"ws://127.0.0.1:{server.port}",
                                 outputs=(str(tmp_path / "remote.txt"),))
-        sinks, wer = remote_outputs(options, "replay")
+        outputs = remote_outputs(options, "replay")
         feed = RemoteFeed(remote_session(FileSource(DEMO_EN, speed=None), options, live=False),
-                          sinks)
-        app = CapttyApp(feed, ConsoleView("captty · remote", tmp_path / "saved.txt"), wer=wer)
+                          outputs.sinks)
+        app = CapttyApp(feed, ConsoleView("captty · remote", tmp_path / "saved.txt"),
+                        wer=outputs.wer)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot, lambda: app.state.ended is not None, timeout=120)
             latency = str(app.query_one("#latency").render())

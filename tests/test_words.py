@@ -28,7 +28,9 @@ def stream(boundaries_and_pieces: dict[int, int], length: int) -> list[int]:
 
 
 def events_of(tokens: list[int], item: int = 0, eos_step: int | None = None):
-    """The engine events a step loop emits for these text tokens (one item, 80 ms steps)."""
+    """The engine events a step loop emits for these text tokens (one item, 80 ms steps), in
+    its order: a step's token events, the end of the stream with its last step, its StepTimed."""
+    last = len(tokens) - 1 if eos_step is None else eos_step
     for step, token in enumerate(tokens):
         if token == 0:
             yield WordBoundary(item, step, step * 0.08)
@@ -36,9 +38,9 @@ def events_of(tokens: list[int], item: int = 0, eos_step: int | None = None):
             yield EosTooEarly(item, step)
         elif token > 3:
             yield TextDecoded(item, step, step * 0.08, token, piece(token))
+        if step == last:
+            yield ItemStateChanged(item, last, ItemState.EOS_REACHED)
         yield StepTimed(step, 0, 0, 0, 0, (step + 1) * 0.08)
-    yield ItemStateChanged(item, len(tokens) - 1 if eos_step is None else eos_step,
-                           ItemState.EOS_REACHED)
     yield SessionEnded(len(tokens), len(tokens) * 0.08, 1.0, False)
 
 

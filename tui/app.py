@@ -25,6 +25,7 @@ from textual.widgets import Footer, Static
 from captty.engine import LiveWer
 from captty.tui.console_state import ConsoleState
 from captty.tui.feeds import Feed
+from captty.tui.outputs import Outputs
 from captty.tui.widgets.end_of_stream import EndOfStreamPanel
 from captty.tui.widgets.latency import LatencyPanel
 from captty.tui.widgets.status import StatusPanel
@@ -140,6 +141,7 @@ class CapttyApp(App[ConsoleResult]):
         self._finished = False
         self.save_error: str | None = None
         self.signal = 0
+        self.outputs: Outputs | None = None  # the run's files: said at the end if not written
 
     def compose(self) -> ComposeResult:
         yield Static(self.heading, id="top", markup=False)

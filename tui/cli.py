@@ -70,6 +70,7 @@ def run(infile: str, outfile: str | None, more: tuple[str, ...], **kwargs) -> No
     if many_inputs(model, paths):
         if len(paths) == 2:
             source.close()
+            FileSource(paths[1]).close()  # the second is an input too: check it before the run
         transcribe_files(model, paths, options)
         return
     source.sample_rate = model.layout.sample_rate

@@ -33,7 +33,9 @@ def console_app(model: LoadedModel, source: Source, options: StreamOptions, what
     feed = EngineFeed(session_for(model, source, options), outputs.sinks)
     view = ConsoleView(title(model, what, batch_size), options.save_path, exit_when_done,
                        refresh_hz)
-    return CapttyApp(feed, view, wer=outputs.wer)
+    app = CapttyApp(feed, view, wer=outputs.wer)
+    app.outputs = outputs
+    return app
 
 
 def run_console(app: CapttyApp) -> ConsoleResult:
@@ -53,6 +55,8 @@ def run_console(app: CapttyApp) -> ConsoleResult:
         raise CapttyError(result.failure)
     if result.signal:
         raise Interrupted(result.signal)
+    if app.outputs is not None:
+        app.outputs.check_written()
     return result
 
 

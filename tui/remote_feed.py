@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sys
 
-from captty.engine import CapttyError, LiveWer, RemoteSession, Sink, Source, transcript_sink
+from captty.engine import CapttyError, LiveWer, RemoteSession, Source, transcript_sink
 from captty.tui.feeds import EngineFeed
 from captty.tui.options import StreamOptions
+from captty.tui.outputs import Outputs
 
 FILE_RETRIES = 10  # a file gives up after this many failed reconnections; a microphone never
 
@@ -35,24 +36,26 @@ def remote_session(source: Source, options: StreamOptions, live: bool) -> Remote
                          max_retries=None if live else FILE_RETRIES)
 
 
-def remote_outputs(options: StreamOptions, what: str) -> tuple[list[Sink], LiveWer | None]:
+def remote_outputs(options: StreamOptions, what: str) -> Outputs:
     """Transcript files (--output) and the WER (--reference), as `outputs_for` gives them."""
-    sinks: list[Sink] = []
+    out = Outputs()
     reference = options.reference_text()
-    wer = LiveWer(reference) if reference is not None else None
-    if wer is not None:
-        sinks.append(wer)
+    if reference is not None:
+        out.wer = LiveWer(reference)
+        out.sinks.append(out.wer)
     if options.outputs:
         settings = {"input": what, "server": options.server}
-        sinks.append(transcript_sink(options.outputs, options.fmt,
-                                     turn_threshold=options.turn_threshold, settings=settings))
-    return sinks, wer
+        out.sinks.append(transcript_sink(options.outputs, options.fmt,
+                                         turn_threshold=options.turn_threshold,
+                                         settings=settings))
+    return out
 
 
 def stream_remote(source: Source, what: str, options: StreamOptions, *, live: bool,
                   graceful: bool, tui: bool) -> None:
     """The console, or the printer without a terminal, on the server's transcription."""
-    sinks, wer = remote_outputs(options, what)
+    outputs = remote_outputs(options, what)
+    sinks, wer = outputs.sinks, outputs.wer
     session = remote_session(source, options, live)
     if tui:
         from captty.tui.app import CapttyApp, ConsoleView
@@ -60,9 +63,11 @@ def stream_remote(source: Source, what: str, options: StreamOptions, *, live: bo
 
         title = f"captty · {options.server} · {what}"
         view = ConsoleView(title, options.save_path)
-        run_console(CapttyApp(RemoteFeed(session, sinks), view, wer=wer))
+        app = CapttyApp(RemoteFeed(session, sinks), view, wer=wer)
+        app.outputs = outputs
+        run_console(app)
         return
-    from captty.tui.headless import print_run
+    from captty.tui.headless import print_run, raise_if_interrupted
 
     result = print_run(session, sinks, graceful=graceful)
     print(file=sys.stdout)
@@ -71,5 +76,5 @@ def stream_remote(source: Source, what: str, options: StreamOptions, *, live: bo
               f"{result.ended.wall_seconds:.1f}s", file=sys.stderr)
     if wer is not None:
         print(f"captty: {wer.final}", file=sys.stderr)
-    if result.interrupted and not graceful:
-        raise KeyboardInterrupt
+    raise_if_interrupted(result, graceful)
+    outputs.check_written()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import CapttyError
 from ..sinks import GuardedSink
+from ..turns import DEFAULT_THRESHOLD
 from .captions import SrtWriter, VttWriter
 from .cues import Cue, CueBuilder, CueRules
 from .json_files import JsonlWriter, JsonWriter
@@ -63,7 +64,7 @@ class Sinks:
             sink.close()
 
 
-def transcript_sink(paths, fmt: str | None = None, *, turn_threshold: float = 0.5,
+def transcript_sink(paths, fmt: str | None = None, *, turn_threshold: float = DEFAULT_THRESHOLD,
                     settings: dict | None = None) -> Sinks:
     """One sink writing a session's words and turns to every file of `paths` (the timing
     they record comes from the session's `SessionStarted`). A file that cannot be written, from

@@ -74,6 +74,10 @@ class AudioQueue:
             await self._changed.wait()
         piece = self.pieces.popleft()
         self.sent.append(piece)
+        # a server that sends no `Step` (a model without extra heads) never says what it has
+        # stepped: keep what can be sent again within the same bound as the queue
+        while sum(p.size for _, p in self.sent) > self.max_samples:
+            self.sent.popleft()
         self._changed.set()
         return piece
 

@@ -63,7 +63,8 @@ class Connection:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._first_step = 0
         self._sent = 0  # stream samples sent
-        self._sent_log: deque[tuple[int, float]] = deque()  # (stream samples sent, when)
+        # (stream samples sent, when); bounded, as a server without `Step`s never trims it
+        self._sent_log: deque[tuple[int, float]] = deque(maxlen=4096)
         self._total_frames: int | None = None  # once the end of the stream is sent
         self._heard = time.monotonic()
 

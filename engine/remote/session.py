@@ -23,14 +23,16 @@ import time
 from contextlib import aclosing, suppress
 
 from ..contracts import Source
+from ..errors import CapttyError
 from ..events import EngineFailed, Event, SessionEnded, SessionStarted
+from ..layout import FLUSH_MARGIN_SECONDS
+from ..turns import DEFAULT_THRESHOLD
 from .audio_queue import AudioQueue
 from .connection import Connection, ConnectFailed, Refused
 from .translate import ConnectionChanged
 
 DEFAULT_PREFIX = 1.0  # seconds of silence first, as Kyutai's clients send (moshi-server's Ready says nothing)
 DEFAULT_DELAY = 0.5  # kyutai/stt-1b-en_fr's, for a server that does not say
-FLUSH_MARGIN_SECONDS = 1.0  # after the delay, as `captty run` pads
 
 
 def backoff(attempt: int) -> float:
@@ -39,7 +41,7 @@ def backoff(attempt: int) -> float:
 
 class RemoteSession:
     def __init__(self, url: str, source: Source, *, api_key: str | None = None, live: bool = False,
-                 sample_rate: int = 24000, frame_size: int = 1920, turn_threshold: float = 0.5,
+                 sample_rate: int = 24000, frame_size: int = 1920, turn_threshold: float = DEFAULT_THRESHOLD,
                  max_outage_seconds: float = 30.0, max_retries: int | None = None):
         self.url = url
         self.source = source
@@ -105,6 +107,10 @@ class RemoteSession:
             async with aclosing(aiter(self.source)) as pieces:
                 async for piece in pieces:
                     await self.audio.put(piece)
+        except CapttyError as e:  # a broken input: said, and what was transcribed is kept
+            self._emit([EngineFailed(str(e))])
+        except Exception as e:
+            self._emit([EngineFailed(f"the audio source failed: {type(e).__name__}: {e}")])
         finally:
             self.audio.end()
 
@@ -156,6 +162,8 @@ class RemoteSession:
             self._emit([SessionEnded(self._steps, self._steps * self.frame_size / self.sample_rate,
                                      time.perf_counter() - self._started, True)])
             raise
+        except Exception as e:  # something the server sent that captty cannot read, most likely
+            self._fail(f"the transcription from {self.url} failed: {type(e).__name__}: {e}")
         finally:
             if len(self._tasks) > 1:
                 self._tasks[1].cancel()

@@ -17,11 +17,11 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..events import Event, TextDecoded, TurnEndScored
+from ..step_loop import TURN_HEAD
 from ..turns import TurnEnded
-from ..words import WordFinished, WordStarted
+from ..words import WordFinished, WordStarted, WordTiming
 
-TURN_HEAD = 2  # Kyutai's scripts and Unmute read the head of a ~2 s pause
-LAST_WORD_SECONDS = 1.0  # a word without an end lasts at most this long (`words.py`)
+LAST_WORD_SECONDS = WordTiming.last_word_seconds  # a word without an end lasts at most this
 
 
 @dataclass(frozen=True)
