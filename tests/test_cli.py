@@ -1,4 +1,6 @@
 """The command line as a user meets it: transcript on stdout, one clear line for bad input."""
+import re
+
 import sphn
 import numpy as np
 import pytest
@@ -29,11 +31,19 @@ def test_run_prints_the_transcript_on_stdout_and_stats_on_stderr(tiny_stt):
     assert f"processed {(samples + 24000 + 36000) // 1920} steps" in result.stderr
 
 
-def test_demo_runs_offline_and_says_the_model_is_untrained():
+def test_demo_runs_offline_and_prints_the_demo_sentence():
+    """`captty demo` replays the held-out demo recording with the trained demo model: the
+    transcript is the sentence eSpeak says (measured: every word right; allowed: one wrong),
+    and the WER against it is printed."""
     result = captty("demo", "--fast", env={"HF_HUB_OFFLINE": "1"})  # no TTY: the printer
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip()
-    assert "untrained" in result.stderr and "captty replay --hf-repo kyutai/stt-1b-en_fr" in result.stderr
+    said = "captty shows live speech as text in the terminal"
+    printed = result.stdout.split()
+    assert len(printed) <= 10 and sum(w in printed for w in said.split()) >= 8, result.stdout
+    assert f'"{said}"' in result.stderr and "demo-stt" in result.stderr
+    wer = re.search(r"WER [\d.]+% \((\d+) errors / 9 words\)", result.stderr)
+    assert wer and int(wer.group(1)) <= 1, (result.stdout, result.stderr)
+    assert "captty replay --hf-repo kyutai/stt-1b-en_fr" in result.stderr
 
 
 def test_hibiki_writes_one_wav_per_batch_item(tmp_path):

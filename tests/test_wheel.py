@@ -55,7 +55,7 @@ def test_the_wheel_holds_engine_tui_and_assets_under_captty(installed):
     assert out.returncode == 0, out.stderr
     where, models = out.stdout.splitlines()
     assert where.startswith(str(venv)) and str(ROOT) not in where
-    assert "tiny-stt" in models and "tiny-hibiki" in models
+    assert "tiny-stt" in models and "tiny-hibiki" in models and "demo-stt" in models
     # generic top-level names would collide with other projects' packages
     assert sh(venv / "bin" / "python", "-c", "import engine", cwd=outside).returncode != 0
     assert sh(venv / "bin" / "python", "-c", "import tui", cwd=outside).returncode != 0
@@ -67,6 +67,10 @@ def test_installed_demo_and_run_use_the_bundled_files(installed):
     demo = sh(captty, "demo", "--no-tui", "--fast", cwd=outside)
     assert demo.returncode == 0, demo.stderr
     assert "processed" in demo.stderr and demo.stdout.strip()
+    # the trained demo model, its held-out recording and the recording's text (the reference)
+    said = "captty shows live speech as text in the terminal".split()
+    assert sum(w in demo.stdout.split() for w in said) >= 8, demo.stdout
+    assert "WER " in demo.stderr and f"{venv}/" in demo.stderr and str(ROOT) not in demo.stderr
     audio = sh(venv / "bin" / "python", "-c",
                "from captty.engine.bundled import bundled_audio; print(bundled_audio('demo-fr.wav'))",
                cwd=outside).stdout.strip()
