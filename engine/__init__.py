@@ -7,6 +7,7 @@ point, imported lazily by `captty bench`. `AsrServer` serves a model over Kyutai
 websocket protocol; `RemoteSession` is a stream transcribed by such a server. No Textual and no
 click in here.
 """
+from .bench_models import SHAPES as MODEL_SHAPES
 from .bundled import bundled_audio, bundled_models
 from .checkpoint import DEFAULT_REPO, LoadedModel, ModelSpec, load_model
 from .contracts import Feeder, Sink, Source
@@ -33,7 +34,8 @@ from .words import Word, WordFinished, WordStarted
 __all__ = [
     "AsrServer", "CapttyError", "ConnectionChanged", "DEFAULT_REPO", "EngineFailed", "EosSampled",
     "EosTooEarly", "Event", "FORMATS", "Feeder", "FileSource", "GuardedSink", "InputRepaired",
-    "ItemState", "ItemStateChanged", "Limits", "LiveWer", "LoadedModel", "MicrophoneSource",
+    "ItemState", "ItemStateChanged", "Limits", "LiveWer", "LoadedModel", "MODEL_SHAPES",
+    "MicrophoneSource",
     "ModelSpec", "MultiSession", "RawFormat", "RemoteSession", "ServeConfig", "ServerStepped",
     "Session", "SessionEnded", "SessionStarted", "Sink", "Sinks", "Source", "SpeechDecoded",
     "SpeechPlayer", "StepInput", "StepTimed", "StreamLayout", "StreamStarted", "TextDecoded",

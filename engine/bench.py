@@ -60,14 +60,6 @@ class Timing:
                                "real_time_streams": round(self.real_time_streams, 1)}
 
 
-def shaped_model(shape: str, device: str = "auto", half: bool = False,
-                 tiny: bool = False) -> LoadedModel:
-    """A random-initialised model of a real shape (`bench_models.py`), built on the model thread."""
-    from .bench_models import random_model
-
-    return model_thread().call(random_model, shape, device, half, tiny)
-
-
 def input_frames(model: LoadedModel, path: str | None, count: int) -> list[np.ndarray]:
     """`count` whole frames of the input file, tiled as often as needed (noise without a file)."""
     size = model.layout.frame_size

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import torch
 
-from .checkpoint import LoadedModel, choose_dtype, cpu_threads, resolve_device
+from .checkpoint import LoadedModel, choose_dtype, prepare_device
 from .errors import CapttyError
 
 GREEDY = {"temp": 0.0, "temp_text": 0.0}
@@ -56,6 +56,26 @@ class NumberedTokenizer:
         return [3] * len(text.split())
 
 
+@torch.no_grad()
+def calibrate_codebooks(mimi, seed: int = 0, seconds: float = 2.0) -> None:
+    """Spread a random Mimi's codebooks over its latents, as moshi's quantizer does in training.
+
+    A random Mimi's codebooks are all zero, so every frame gets the same codes and a check
+    that two encodes give identical codes cannot fail. Training-mode passes of the
+    quantizer over the latents of noise (k-means start, then EMA updates) make the codes vary
+    from frame to frame, as a trained Mimi's do (`../shared/tools/gpu_rvq_graph.py` does the same).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    frames = int(seconds * mimi.frame_rate)
+    noise = torch.randn(4, mimi.channels, frames * mimi.frame_size, generator=generator) * 0.1
+    latent = mimi._encode_to_unquantized_latent(noise.to(next(mimi.parameters()).device))
+    mimi.quantizer.train()
+    # moshi starts a residual codebook only once the one before it has started: one pass each
+    for _ in range(mimi.num_codebooks + 1):
+        mimi.quantizer(latent, mimi.frame_rate)
+    mimi.quantizer.eval()
+
+
 def random_model(shape: str, device: str = "auto", half: bool = False, tiny: bool = False,
                  seed: int = 0) -> LoadedModel:
     """Build on the calling thread (the model thread, through `model_thread().call`)."""
@@ -64,9 +84,7 @@ def random_model(shape: str, device: str = "auto", half: bool = False, tiny: boo
     if shape not in SHAPES:
         raise CapttyError(f"unknown shape '{shape}' (one of {', '.join(SHAPES)})")
     model_type, lm_kwargs, stt_config, gen_config = SHAPES[shape]
-    torch_device = resolve_device(device)
-    if torch_device.type == "cpu":
-        torch.set_num_threads(cpu_threads())
+    torch_device = prepare_device(device)
     dtype = choose_dtype(torch_device, half)
     kwargs = dict(loaders._lm_kwargs) | lm_kwargs | (TINY if tiny else {})
     torch.manual_seed(seed)
@@ -74,6 +92,7 @@ def random_model(shape: str, device: str = "auto", half: bool = False, tiny: boo
     lm.eval()
     mimi = loaders.get_mimi(None, device=torch_device,
                             num_codebooks=max(lm.dep_q, lm.n_q - lm.dep_q))
+    calibrate_codebooks(mimi, seed)
     info = SimpleNamespace(model_type=model_type, stt_config=stt_config,
                            lm_gen_config=gen_config, raw_config={})
     name = f"random {shape}" + (" (tiny)" if tiny else "")

@@ -45,6 +45,8 @@ class ModelSpec:
     config: str | None = None
     device: str = "auto"
     half: bool = False
+    shape: str | None = None  # a random-initialised model of a real shape (bench_models.py)
+    tiny: bool = False  # with `shape`: the LM shrunk so a CPU runs it quickly
 
 
 class ModelInfo(Protocol):
@@ -241,6 +243,12 @@ def load_model(spec: ModelSpec) -> LoadedModel:
     """
     from .model_thread import model_thread
 
+    if spec.shape:
+        from .bench_models import random_model
+
+        return model_thread().call(random_model, spec.shape, spec.device, spec.half, spec.tiny)
+    if spec.tiny:
+        raise CapttyError("--tiny goes with --shape")
     return model_thread().call(_load, spec)
 
 
@@ -266,8 +274,9 @@ def _compile_off_for_good() -> None:
         _NO_COMPILE.append(context)
 
 
-def _load(spec: ModelSpec) -> LoadedModel:
-    device = resolve_device(spec.device)
+def prepare_device(name: str) -> torch.device:
+    """The device `name` names, made ready on the calling thread (the model thread)."""
+    device = resolve_device(name)
     if device.type == "cpu":
         torch.set_num_threads(cpu_threads())  # on the model thread, where the steps run
         if not os.environ.get("CAPTTY_CPU_COMPILE"):
@@ -277,6 +286,11 @@ def _load(spec: ModelSpec) -> LoadedModel:
             _compile_off_for_good()
     elif device.index is not None:  # CUDA graphs and timing events use the current device
         torch.cuda.set_device(device)
+    return device
+
+
+def _load(spec: ModelSpec) -> LoadedModel:
+    device = prepare_device(spec.device)
     dtype = choose_dtype(device, spec.half)
     info = resolve_checkpoint(spec)
     name = spec.model or spec.hf_repo

@@ -79,6 +79,7 @@ class Session:
         self._taken = 0  # steps the model thread took since its last hand-off
         self.frames_received = 0  # steps from the feeder
         self.frames_taken = 0  # by the model thread
+        self.overlapped_steps = 0  # steps whose outputs were read after the next was launched
         self._feeding: asyncio.Task | None = None
         self._told = False  # the model thread was told the steps are over
         self._stopping = False
@@ -267,8 +268,19 @@ class Session:
                     torch.cuda.manual_seed_all(self.seed)
             started = time.perf_counter()
             self._post([self._started()])
+            pending = None  # a launched step whose outputs are read after the next launch
             for step in self._steps_in():
-                self._post_step(loop.step(step))
+                launched = loop.launch(step)
+                if pending is not None:
+                    self._post_step(loop.collect(pending))
+                    pending = None
+                if loop.pipelined and not self._inbox.empty():
+                    pending = launched  # the next frame is there: launch it first
+                    self.overlapped_steps += 1
+                else:
+                    self._post_step(loop.collect(launched))
+            if pending is not None:
+                self._post_step(loop.collect(pending))
             if not self._aborted and loop.streaming_slots:  # streams the feeder did not close
                 self._post(loop.end_input())
                 if self.model.model_type == "hibiki":

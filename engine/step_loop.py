@@ -18,8 +18,9 @@ Everything here runs on the model thread.
 """
 from __future__ import annotations
 
+import os
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ import torch
 from .errors import CapttyError
 from .events import (EosSampled, EosTooEarly, Event, ItemState, ItemStateChanged, SpeechDecoded,
                      StepTimed, StreamStarted, TextDecoded, TurnEndScored, WordBoundary)
+from .graphed_encode import GraphedEncode
 
 if TYPE_CHECKING:
     from .checkpoint import LoadedModel
@@ -50,6 +52,24 @@ class StepInput:
     inputs_ended: tuple[int, ...] = ()  # slots whose input ended before this frame (padding now)
     ends: tuple[int, ...] = ()  # slots whose stream ends with this frame
     notices: tuple[Event, ...] = ()  # facts about the input to pass on (`InputRepaired`)
+
+
+@dataclass(frozen=True, eq=False)
+class Launched:
+    """A step launched, its outputs maybe still on their way to the host, and what its events
+    need of the slots as they were at that step."""
+
+    index: int
+    slots: tuple[int, ...]  # the slots that took the step
+    slot_steps: tuple[int, ...]  # each slot's own step count at this step
+    states: tuple[ItemState | None, ...]  # each slot's state at this step
+    ends: tuple[int, ...]
+    ran: tuple[int, ...] | None
+    outputs: torch.Tensor | None  # text ids, turn heads, speech: one flat float32 tensor
+    copied: Any  # the CUDA event that marks the copy done, or None
+    heads: int  # turn heads per slot in `outputs`
+    events: list[Event]  # the events known at launch (starts, notices, input ends)
+    marks: tuple[Any, Any, Any, Any, Any]  # start, encoded, stepped, decoding, done
 
 
 def condition_tensors(model_type: str, lm, batch_size: int, cfg_coef: float) -> dict:
@@ -119,6 +139,15 @@ class StepLoop:
         # streams may start in a slot at any step only in text-only models without delays
         self.late_starts = not self.speaks and max(model.lm.delays) == 0 and cfg_coef == 1.0
         self._clock = _Clock(model.device)
+        self.encode = GraphedEncode(self.mimi, model.device)
+        # collect a step's outputs after launching the next one, when the next frame is there:
+        # on the GPU by default; CAPTTY_PIPELINE=1 or 0 says otherwise (a test runs it on the CPU)
+        wanted = os.environ.get("CAPTTY_PIPELINE")
+        self.pipelined = self._clock.cuda if wanted is None else wanted == "1"
+        # Hibiki on the GPU: Mimi's decode of a step runs on a stream of its own, beside the
+        # next step's encode and LM (neither needs it); CAPTTY_ONE_STREAM=1 keeps one stream
+        self._side = (torch.cuda.Stream(self.device) if self._clock.cuda and self.speaks
+                      and not os.environ.get("CAPTTY_ONE_STREAM") else None)
         self._pieces: dict[int, str] = {}
         self._reset_counters()
 
@@ -146,6 +175,7 @@ class StepLoop:
         silence = np.zeros(self.frame_size, dtype=np.float32)
         for _ in range(steps):
             self.step(StepInput(silence))
+        self._join_side()
         self.mimi.reset_streaming()
         self.lm_gen.reset_streaming()
         self._reset_counters()
@@ -171,16 +201,35 @@ class StepLoop:
         values = (True,) * self.batch_size if wanted is None else tuple(wanted)
         key = () if all(values) else values
         if key != current:
-            module.set_exec_mask(torch.tensor(values, dtype=torch.bool, device=self.device))
+            self._join_side()
+            module.set_exec_mask(self._to_device(torch.tensor(values, dtype=torch.bool)))
         return key
 
     def _slot_mask(self, slots) -> torch.Tensor:
         mask = torch.zeros(self.batch_size, dtype=torch.bool)
         mask[list(slots)] = True
-        return mask.to(self.device)
+        return self._to_device(mask)
+
+    def _join_side(self) -> None:
+        """Before Mimi's state changes (exec masks, resets): the decodes launched on the side
+        stream, which read it, come first."""
+        if self._side is not None:
+            torch.cuda.current_stream(self.device).wait_stream(self._side)
+
+    def _to_device(self, host: torch.Tensor) -> torch.Tensor:
+        """A host tensor on the model's device; on the GPU through pinned memory, so that
+        launching a step never waits for the GPU to finish the one before."""
+        if not self._clock.cuda:
+            return host
+        return host.pin_memory().to(self.device, non_blocking=True)
 
     def step(self, frame: StepInput) -> list[Event]:
         """One frame of input audio through Mimi and the LM, and the events it gave."""
+        return self.collect(self.launch(frame))
+
+    def launch(self, frame: StepInput) -> Launched:
+        """One frame of input audio through Mimi and the LM, launched (`collect` for its
+        events): on the GPU the next step can be launched before this one's outputs are read."""
         start = self._clock.mark()
         events: list[Event] = []
         late = [s.item for s in frame.starts] if not self._fresh else []
@@ -200,21 +249,22 @@ class StepLoop:
             self.states[b] = ItemState.INPUT_ENDED
             events.append(ItemStateChanged(b, max(self.slot_steps[b] - 1, 0), ItemState.INPUT_ENDED))
         if late:  # moshi's masked reset: these slots start afresh, the others keep their state
+            self._join_side()
             mask = self._slot_mask(late)
             self.mimi.reset_streaming(mask)
             self.lm_gen.reset_streaming(mask)
             self._mimi_mask = self._lm_mask = _UNKNOWN
         self._mimi_mask = self._set_mask(self.mimi, self._mimi_mask, frame.live)
-        pcm = torch.as_tensor(frame.pcm, device=self.device)
+        pcm = self._to_device(torch.as_tensor(frame.pcm))
         pcm = pcm[None, None].expand(self.batch_size, 1, -1) if pcm.dim() == 1 else pcm[:, None]
-        codes = self.mimi.encode(pcm)
+        codes = self.encode(pcm)
         encoded = self._clock.mark()
         if self._fresh or late:  # a stream's first frame is stepped twice: once more here
             first = frame.live if self._fresh else tuple(b in late for b in range(self.batch_size))
             self._lm_mask = self._set_mask(self.lm_gen, self._lm_mask, first)
             self.lm_gen.step(codes)
         self._lm_mask = self._set_mask(self.lm_gen, self._lm_mask, frame.live)
-        return events + self._advance(codes, start, encoded, frame.live, frame.ends)
+        return self._advance(codes, start, encoded, frame.live, frame.ends, events)
 
     def end_input(self) -> list[Event]:
         """The input of every slot still streaming is over (Hibiki's tail follows)."""
@@ -237,8 +287,8 @@ class StepLoop:
         else:
             silence = torch.zeros((self.batch_size, self.mimi.channels, self.frame_size),
                                   device=self.device)
-            codes = self.mimi.encode(silence)
-        return self._advance(codes, start, self._clock.mark(), None, ())
+            codes = self.encode(silence)
+        return self.collect(self._advance(codes, start, self._clock.mark(), None, (), []))
 
     def _set_all(self, state: ItemState, only_from: ItemState) -> list[Event]:
         events: list[Event] = []
@@ -249,8 +299,9 @@ class StepLoop:
         return events
 
     def _advance(self, codes: torch.Tensor, start, encoded, live: tuple[bool, ...] | None,
-                 ends: tuple[int, ...]) -> list[Event]:
-        """The LM step on `codes`, decoding, and the step's events."""
+                 ends: tuple[int, ...], events: list[Event]) -> Launched:
+        """The LM step on `codes` and decoding, launched; the slots' bookkeeping moves on now,
+        and `collect` reads the outputs and makes the step's events."""
         self._fresh = False
         heads = None
         if self.scores_turns:
@@ -262,46 +313,87 @@ class StepLoop:
         else:
             tokens = self.lm_gen.step(codes)
         stepped = self._clock.mark()
-        events: list[Event] = []
-        slots = range(self.batch_size) if live is None else [b for b, on in enumerate(live) if on]
+        decoding = stepped
+        outputs, copied = None, None
         if tokens is not None:
             self.steps_out += 1
-            speech = self.mimi.decode(tokens[:, 1:]) if self.speaks else None
-            text = tokens[:, 0, 0]
-            scores: list[tuple[float, ...]] | None = None
-            if heads is not None:  # one device-to-host copy for tokens and scores together
-                both = torch.cat([text.double(), heads.double().flatten()]).tolist()
-                ids = [int(t) for t in both[: self.batch_size]]
-                n = heads.shape[1]
-                scores = [tuple(both[self.batch_size + b * n:self.batch_size + (b + 1) * n])
-                          for b in range(self.batch_size)]
-            else:
-                ids = text.tolist()
-            pcm = speech[:, 0].float().cpu().numpy() if speech is not None else None
-            for b in slots:
-                self._item_outputs(events, b, self.slot_steps[b], ids[b],
-                                   None if pcm is None else pcm[b],
-                                   None if scores is None else scores[b])
+            # one device-to-host copy for the step: text tokens (exact in float32: ids < 2**24),
+            # then the turn heads, then Hibiki's speech; asynchronous on the GPU
+            parts = [tokens[:, 0, 0].float()]
+            if heads is not None:
+                parts.append(heads.float().flatten())
+            packed = torch.cat(parts)
+            with self._on_side(tokens, packed):
+                if self._side is not None:
+                    decoding = self._clock.mark()
+                if self.speaks:
+                    speech = self.mimi.decode(tokens[:, 1:])[:, 0].float().flatten()
+                    packed = torch.cat([packed, speech])
+                if self._clock.cuda:
+                    outputs = packed.to("cpu", non_blocking=True)  # into pinned memory
+                    copied = torch.cuda.Event(enable_timing=True)
+                    copied.record()
+                else:
+                    outputs = packed
+        slots = range(self.batch_size) if live is None else [b for b, on in enumerate(live) if on]
+        launched = Launched(
+            self.frames_in, tuple(slots), tuple(self.slot_steps), tuple(self.states), ends,
+            None if live is None else tuple(self.slot_steps[b] if on else -1
+                                            for b, on in enumerate(live)),
+            outputs, copied, 0 if heads is None else heads.shape[1], events,
+            (start, encoded, stepped, decoding, self._clock.mark() if copied is None else copied))
         for b in ends:
             self.states[b] = ItemState.EOS_REACHED
-            events.append(ItemStateChanged(b, self.slot_steps[b], ItemState.EOS_REACHED))
-        step = self.frames_in
-        ran = None if live is None else tuple(self.slot_steps[b] if on else -1
-                                               for b, on in enumerate(live))
         for b in slots:
             self.slot_steps[b] += 1
         self.frames_in += 1
         self.audio_frames += len(slots) if live is not None else 1
-        done = self._clock.mark()
-        events.append(StepTimed(step, self._clock.ms(start, encoded), self._clock.ms(encoded, stepped),
-                                self._clock.ms(stepped, done), self._clock.ms(start, done),
-                                (step + 1) * self.frame_seconds, time.perf_counter(), ran))
+        return launched
+
+    def _on_side(self, *inputs: torch.Tensor):
+        """The context the decode and the copy run in: the side stream, after the LM step."""
+        if self._side is None:
+            return nullcontext()
+        self._side.wait_stream(torch.cuda.current_stream(self.device))
+        for tensor in inputs:  # made on the main stream, read on the side one
+            tensor.record_stream(self._side)
+        return torch.cuda.stream(self._side)
+
+    def collect(self, step: Launched) -> list[Event]:
+        """The events of a launched step, once its outputs are on the host."""
+        events = step.events
+        if step.copied is not None:
+            step.copied.synchronize()
+        if step.outputs is not None:
+            batch = self.batch_size
+            values = step.outputs
+            ids = values[:batch].long().tolist()
+            scores: list[tuple[float, ...]] | None = None
+            if step.heads:
+                n = step.heads
+                flat = values[batch:batch * (1 + n)].double().tolist()
+                scores = [tuple(flat[b * n:(b + 1) * n]) for b in range(batch)]
+            pcm = values[batch * (1 + step.heads):].numpy().reshape(batch, -1) if self.speaks else None
+            for b in step.slots:
+                state = step.states[b]
+                if self.speaks and self.states[b] in (ItemState.EOS_REACHED, ItemState.EOS_MISSING):
+                    state = self.states[b]  # its EOS came in a step collected after this launch
+                self._item_outputs(events, b, step.slot_steps[b], state, ids[b],
+                                   None if pcm is None else pcm[b],
+                                   None if scores is None else scores[b])
+        for b in step.ends:
+            events.append(ItemStateChanged(b, step.slot_steps[b], ItemState.EOS_REACHED))
+        start, encoded, stepped, decoding, done = step.marks
+        events.append(StepTimed(step.index, self._clock.ms(start, encoded),
+                                self._clock.ms(encoded, stepped), self._clock.ms(decoding, done),
+                                self._clock.ms(start, done), (step.index + 1) * self.frame_seconds,
+                                time.perf_counter(), step.ran))
         return events
 
-    def _item_outputs(self, events: list[Event], b: int, step: int, token: int,
-                      pcm: np.ndarray | None, scores: tuple[float, ...] | None) -> None:
-        """The events of slot `b`'s token at its own `step`."""
-        state = self.states[b]
+    def _item_outputs(self, events: list[Event], b: int, step: int, state: ItemState | None,
+                      token: int, pcm: np.ndarray | None,
+                      scores: tuple[float, ...] | None) -> None:
+        """The events of slot `b`'s token at its own `step`, its state as it was then."""
         if state in (ItemState.EOS_REACHED, ItemState.EOS_MISSING, None):
             return
         when = step * self.frame_seconds

@@ -17,7 +17,9 @@ SHARED_AUDIO = ROOT.parent / "shared" / "audio"
 def load(folder):
     from captty.engine import ModelSpec, load_model
 
-    return load_model(ModelSpec(model=str(folder), device="cpu"))
+    # CAPTTY_TEST_DEVICE=cuda runs the parity tests on a GPU (bf16); CI has none
+    return load_model(ModelSpec(model=str(folder), device=os.environ.get("CAPTTY_TEST_DEVICE",
+                                                                         "cpu")))
 
 
 @pytest.fixture(scope="session")

@@ -16,10 +16,10 @@ def moshi_stt_text(model, path) -> str:
     It leaves `model` streaming for good (`streaming_forever`): pass a model of its own.
     """
     seed_all(4242)
-    in_pcms = load_pcm(path, 1)
+    in_pcms = load_pcm(path, 1).to(model.device)  # as moshi's script loads it
     out = io.StringIO()
     with torch.no_grad():
-        state = InferenceState(model.info, model.mimi, model.tokenizer, model.lm, 1, 1.0, "cpu",
+        state = InferenceState(model.info, model.mimi, model.tokenizer, model.lm, 1, 1.0, model.device,
                                **model.info.lm_gen_config)
         state.printer = RawPrinter(out, io.StringIO())
         state.run(in_pcms)

@@ -20,7 +20,7 @@ from conftest import DEMO_EN, ROOT, TINY_STT, captty
 
 
 def failing_step(monkeypatch, after: int, error: Exception):
-    real = StepLoop.step
+    real = StepLoop.launch  # every step goes through it, the warm-up's too
     calls = {"n": 0}
 
     def step(self, frame):
@@ -29,7 +29,7 @@ def failing_step(monkeypatch, after: int, error: Exception):
             raise error
         return real(self, frame)
 
-    monkeypatch.setattr(StepLoop, "step", step)
+    monkeypatch.setattr(StepLoop, "launch", step)
 
 
 async def run_with_files(model, path, outputs):
@@ -65,13 +65,13 @@ def test_a_gpu_failure_mid_run_says_what_to_try_and_keeps_the_words(monkeypatch,
 
 
 def slow_steps(monkeypatch, seconds: float):
-    real = StepLoop.step
+    real = StepLoop.launch  # every step goes through it, the warm-up's too
 
     def step(self, frame):
         time.sleep(seconds)
         return real(self, frame)
 
-    monkeypatch.setattr(StepLoop, "step", step)
+    monkeypatch.setattr(StepLoop, "launch", step)
 
 
 async def paced_run(model, path, speed, max_lag):

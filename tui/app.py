@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
@@ -205,7 +206,11 @@ class CapttyApp(App[ConsoleResult]):
 
     def _due_redraw(self) -> None:
         self._redraw_timer = None
-        self.redraw()
+        try:
+            self.redraw()
+        except NoMatches:  # a timer that fired while the app closes: its widgets are gone
+            if self.is_running and not self._exit:
+                raise
 
     def redraw(self, everything: bool = False) -> None:
         """Draw what changed since the last redraw; nothing at all when nothing did."""

@@ -10,11 +10,6 @@ from captty.tui.options import model_options, spec_from
 
 @click.command()
 @model_options
-@click.option("--shape", type=click.Choice(["stt-1b", "stt-2.6b", "hibiki-2b"]),
-              help="A random-initialised model of this real shape instead of a checkpoint "
-                   "(no download).")
-@click.option("--tiny", is_flag=True,
-              help="With --shape: shrink the LM (dim 64, 2 layers) so a CPU runs it quickly.")
 @click.option("--batch-sizes", "-b", default="1", show_default=True, metavar="N[,N...]",
               help="Batch sizes to run, comma-separated.")
 @click.option("--steps", type=click.IntRange(min=3), default=100, show_default=True,
@@ -25,10 +20,10 @@ from captty.tui.options import model_options, spec_from
               type=click.Path(dir_okay=False, path_type=str),
               help="Audio fed to both loops, tiled to --steps frames (default: noise).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line, for machines.")
-def bench(shape, tiny, batch_sizes, steps, warmup, input_path, as_json, **kwargs) -> None:
+def bench(batch_sizes, steps, warmup, input_path, as_json, **kwargs) -> None:
     """Time captty's engine and moshi's reference loop on the same model and input."""
-    from captty.engine import CapttyError, load_model
-    from captty.engine.bench import bench as run_bench, format_table, input_frames, shaped_model
+    from captty.engine import load_model
+    from captty.engine.bench import bench as run_bench, format_table, input_frames
 
     try:
         batches = [int(b) for b in batch_sizes.split(",") if b.strip()]
@@ -39,13 +34,7 @@ def bench(shape, tiny, batch_sizes, steps, warmup, input_path, as_json, **kwargs
         raise click.BadParameter("batch sizes must be at least 1", param_hint="--batch-sizes")
     if steps <= warmup + 2:
         raise click.BadParameter("must be more than --warmup + 2", param_hint="--steps")
-    spec = spec_from(kwargs)
-    if shape:
-        model = shaped_model(shape, spec.device, spec.half, tiny)
-    elif tiny:
-        raise CapttyError("--tiny goes with --shape")
-    else:
-        model = load_model(spec)
+    model = load_model(spec_from(kwargs))
     frames = input_frames(model, input_path, steps)
     where = str(model.device) + (f" ({_gpu_name()})" if model.device.type == "cuda" else "")
     if not as_json:

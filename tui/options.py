@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from captty.engine import DEFAULT_REPO, CapttyError, ModelSpec, format_of
+from captty.engine import DEFAULT_REPO, MODEL_SHAPES, CapttyError, ModelSpec, format_of
 
 BACKLOG_BOUNDS = {"catch-up": 2.0, "keep": 20.0}  # seconds of audio waiting, at most
 MAX_DEFAULT_SLOTS = 8  # many files at once: at most this many slots unless --batch-size says
@@ -84,6 +84,12 @@ def model_options(f):
         click.option("--device", default="auto", show_default=True,
                      help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N."),
         click.option("--half", is_flag=True, help="float16 instead of bfloat16 (older GPUs)."),
+        click.option("--shape", type=click.Choice(list(MODEL_SHAPES)),
+                     help="A random-initialised model of this real shape instead of a checkpoint "
+                          "(no download): smoke-tests a GPU box; its words are noise."),
+        click.option("--tiny", is_flag=True,
+                     help="With --shape: shrink the LM (dim 64, 2 layers) so a CPU runs it "
+                          "quickly."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -95,7 +101,8 @@ def spec_from(kwargs: dict) -> ModelSpec:
     return ModelSpec(model=kwargs.pop("model"), hf_repo=kwargs.pop("hf_repo"),
                      moshi_weight=kwargs.pop("moshi_weight"), mimi_weight=kwargs.pop("mimi_weight"),
                      tokenizer=kwargs.pop("tokenizer"), config=kwargs.pop("config"),
-                     device=kwargs.pop("device"), half=kwargs.pop("half"))
+                     device=kwargs.pop("device"), half=kwargs.pop("half"),
+                     shape=kwargs.pop("shape"), tiny=kwargs.pop("tiny"))
 
 
 def stream_options(f):
