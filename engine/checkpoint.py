@@ -246,6 +246,14 @@ def load_model(spec: ModelSpec) -> LoadedModel:
     if spec.shape:
         from .bench_models import random_model
 
+        given = [option for option, value in (
+            ("--model", spec.model), ("--moshi-weight", spec.moshi_weight),
+            ("--mimi-weight", spec.mimi_weight), ("--tokenizer", spec.tokenizer),
+            ("--config", spec.config), ("--hf-repo", spec.hf_repo != DEFAULT_REPO)) if value]
+        if given:
+            raise CapttyError(f"--shape builds a random model: it does not go with "
+                              f"{', '.join(given)}")
+
         return model_thread().call(random_model, spec.shape, spec.device, spec.half, spec.tiny)
     if spec.tiny:
         raise CapttyError("--tiny goes with --shape")

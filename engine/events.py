@@ -77,14 +77,19 @@ class TurnEndScored:
 
 @dataclass(frozen=True)
 class StepTimed:
+    """One step's phases (CUDA event times on the GPU): encode, the LM step, then Hibiki's
+    decode and the copy of the outputs to the host (on its own stream beside the next step on
+    the GPU); total from the step's start to its outputs' copy."""
+
     step: int
     encode_ms: float
     lm_ms: float
-    decode_ms: float
+    decode_ms: float  # decode (Hibiki) and the device-to-host copy of the step's outputs
     total_ms: float
     audio_time: float  # seconds of input audio processed once this step is done
-    clock: float = 0.0  # time.perf_counter() when the step ended, on the model thread: the
-    # gaps between steps (waiting for frames, handing events over) show in its differences
+    clock: float = 0.0  # time.perf_counter() when its outputs were read, on the model thread
+    # (after the next step's launch when pipelined): the gaps between steps (waiting for
+    # frames, handing events over) show in its differences
     slot_steps: tuple[int, ...] | None = None  # when slots run their own streams: each slot's
     # own step (its items' events carry it), -1 for a slot left out; None: every slot ran `step`
 

@@ -11,7 +11,7 @@ A graph replays the kernels it captured on the memory it captured. Streaming sta
 updates in place is therefore carried from step to step, but state it replaces with a new tensor
 (moshi's streaming convolutions do `state.first = torch.where(...)`, Mimi's downsampling one
 among them) would be read from the old tensor at every replay, and a reset, which writes into
-the current one, would not reach the graph. `_encode_in_place` copies each replaced tensor back
+the current one, would not reach the graph. `encode_in_place` copies each replaced tensor back
 into the one it replaced, so the graph reads and writes the same state tensors the eager code
 and the resets use.
 
@@ -20,18 +20,22 @@ is Mimi's own, unchanged. Runs on the model thread, for one streaming state (one
 """
 from __future__ import annotations
 
-import logging
 import os
+from functools import partial
 from typing import Any
 
 import torch
 
-log = logging.getLogger("captty.engine")
+
+def switched_on(name: str) -> bool:
+    """An environment switch: set, and not 0, no or false."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "no", "n", "false")
 
 
 def graphs_wanted(device: torch.device) -> bool:
-    return (device.type == "cuda" and not os.environ.get("NO_CUDA_GRAPH")
-            and not os.environ.get("CAPTTY_EAGER_ENCODE"))
+    """On CUDA unless CAPTTY_EAGER_ENCODE says not (moshi's NO_CUDA_GRAPH is obeyed by
+    moshi's `CUDAGraphed` itself, which then calls the function eagerly)."""
+    return device.type == "cuda" and not switched_on("CAPTTY_EAGER_ENCODE")
 
 
 def _state_tensors(module: torch.nn.Module) -> list[tuple[Any, dict[str, torch.Tensor]]]:
@@ -45,29 +49,39 @@ def _state_tensors(module: torch.nn.Module) -> list[tuple[Any, dict[str, torch.T
     return found
 
 
+def encode_in_place(mimi, pcm: torch.Tensor) -> torch.Tensor:
+    """`mimi.encode(pcm)`, with every state tensor it replaced copied back into the old one."""
+    states = _state_tensors(mimi)
+    codes = mimi.encode(pcm)
+    for state, before in states:
+        for name, old in before.items():
+            new = getattr(state, name)
+            if new is not old:
+                old.copy_(new)
+                setattr(state, name, old)
+    return codes
+
+
 class GraphedEncode:
-    """`encode(pcm [B, 1, frame]) -> codes [B, K, 1]`, as `mimi.encode` gives them."""
+    """`encode(pcm [B, 1, frame]) -> codes [B, K, 1]`, as `mimi.encode` gives them, for one
+    streaming state: `reset` when that state goes (the graph holds its memory)."""
 
     def __init__(self, mimi, device: torch.device):
-        from moshi.utils.compile import CUDAGraphed
-
         self.mimi = mimi
         self.graphed = graphs_wanted(device)
-        # the first call runs eagerly (kernel choice, lazy buffers); the second is captured
-        self._graph = CUDAGraphed(self._encode_in_place, warmup_steps=1) if self.graphed else None
+        self._graph: Any = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the graph; the next streaming state captures its own."""
+        from moshi.utils.compile import CUDAGraphed
+
+        # the first call runs eagerly (kernel choice, lazy buffers); the second is captured.
+        # A partial, not a bound method: no reference cycle keeps a dropped graph's pool alive
+        self._graph = (CUDAGraphed(partial(encode_in_place, self.mimi), warmup_steps=1)
+                       if self.graphed else None)
 
     def __call__(self, pcm: torch.Tensor) -> torch.Tensor:
         if self._graph is None:
             return self.mimi.encode(pcm)
         return self._graph(pcm)
-
-    def _encode_in_place(self, pcm: torch.Tensor) -> torch.Tensor:
-        states = _state_tensors(self.mimi)
-        codes = self.mimi.encode(pcm)
-        for state, before in states:
-            for name, old in before.items():
-                new = getattr(state, name)
-                if new is not old:
-                    old.copy_(new)
-                    setattr(state, name, old)
-        return codes

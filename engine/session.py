@@ -23,7 +23,7 @@ import time
 import traceback
 from collections.abc import AsyncIterator
 from concurrent.futures import Future
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 
 import torch
 
@@ -269,16 +269,22 @@ class Session:
             started = time.perf_counter()
             self._post([self._started()])
             pending = None  # a launched step whose outputs are read after the next launch
-            for step in self._steps_in():
-                launched = loop.launch(step)
-                if pending is not None:
-                    self._post_step(loop.collect(pending))
-                    pending = None
-                if loop.pipelined and not self._inbox.empty():
-                    pending = launched  # the next frame is there: launch it first
-                    self.overlapped_steps += 1
-                else:
-                    self._post_step(loop.collect(launched))
+            try:
+                for step in self._steps_in():
+                    launched = loop.launch(step)
+                    done, pending = pending, launched
+                    if done is not None:
+                        self._post_step(loop.collect(done))
+                    if loop.pipelined and not self._inbox.empty():
+                        self.overlapped_steps += 1  # the next frame is there: launch it first
+                    else:
+                        pending = None
+                        self._post_step(loop.collect(launched))
+            except BaseException:
+                if pending is not None:  # a failure: what was launched before it is kept
+                    with suppress(Exception):
+                        self._post_step(loop.collect(pending))
+                raise
             if pending is not None:
                 self._post_step(loop.collect(pending))
             if not self._aborted and loop.streaming_slots:  # streams the feeder did not close

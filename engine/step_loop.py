@@ -30,7 +30,7 @@ import torch
 from .errors import CapttyError
 from .events import (EosSampled, EosTooEarly, Event, ItemState, ItemStateChanged, SpeechDecoded,
                      StepTimed, StreamStarted, TextDecoded, TurnEndScored, WordBoundary)
-from .graphed_encode import GraphedEncode
+from .graphed_encode import GraphedEncode, switched_on
 
 if TYPE_CHECKING:
     from .checkpoint import LoadedModel
@@ -143,17 +143,19 @@ class StepLoop:
         # collect a step's outputs after launching the next one, when the next frame is there:
         # on the GPU by default; CAPTTY_PIPELINE=1 or 0 says otherwise (a test runs it on the CPU)
         wanted = os.environ.get("CAPTTY_PIPELINE")
-        self.pipelined = self._clock.cuda if wanted is None else wanted == "1"
+        self.pipelined = self._clock.cuda if wanted is None else switched_on("CAPTTY_PIPELINE")
         # Hibiki on the GPU: Mimi's decode of a step runs on a stream of its own, beside the
         # next step's encode and LM (neither needs it); CAPTTY_ONE_STREAM=1 keeps one stream
         self._side = (torch.cuda.Stream(self.device) if self._clock.cuda and self.speaks
-                      and not os.environ.get("CAPTTY_ONE_STREAM") else None)
+                      and not switched_on("CAPTTY_ONE_STREAM") else None)
         self._pieces: dict[int, str] = {}
         self._reset_counters()
 
     def _reset_counters(self) -> None:
         self.states: list[ItemState | None] = [None] * self.batch_size  # None: no stream yet
         self.slot_steps = [0] * self.batch_size  # each slot's steps since its stream started
+        # the slot step at which each slot's stream ended (an end given, or Hibiki's EOS)
+        self.ended_at: list[int | None] = [None] * self.batch_size
         self.frames_in = 0  # steps taken (the index of the next one)
         self.steps_out = 0  # steps that produced tokens, as moshi's script counts them
         self.audio_frames = 0  # frames of input audio over all streams
@@ -166,6 +168,7 @@ class StepLoop:
         stack = ExitStack()
         stack.enter_context(self.mimi.streaming(self.batch_size))
         stack.enter_context(self.lm_gen.streaming(self.batch_size))
+        stack.callback(self.encode.reset)  # its graph belongs to this streaming state
         return stack
 
     def warm_up(self, steps: int = WARM_UP_STEPS) -> None:
@@ -245,6 +248,7 @@ class StepLoop:
         for b in started:
             self.states[b] = ItemState.STREAMING
             self.slot_steps[b] = 0
+            self.ended_at[b] = None
         for b in frame.inputs_ended:
             self.states[b] = ItemState.INPUT_ENDED
             events.append(ItemStateChanged(b, max(self.slot_steps[b] - 1, 0), ItemState.INPUT_ENDED))
@@ -344,6 +348,7 @@ class StepLoop:
             (start, encoded, stepped, decoding, self._clock.mark() if copied is None else copied))
         for b in ends:
             self.states[b] = ItemState.EOS_REACHED
+            self.ended_at[b] = self.slot_steps[b]
         for b in slots:
             self.slot_steps[b] += 1
         self.frames_in += 1
@@ -373,11 +378,14 @@ class StepLoop:
                 n = step.heads
                 flat = values[batch:batch * (1 + n)].double().tolist()
                 scores = [tuple(flat[b * n:(b + 1) * n]) for b in range(batch)]
-            pcm = values[batch * (1 + step.heads):].numpy().reshape(batch, -1) if self.speaks else None
+            # speech copied out of the pinned buffer, which goes back to its pool with the step
+            pcm = (values[batch * (1 + step.heads):].numpy().reshape(batch, -1).copy()
+                   if self.speaks else None)
             for b in step.slots:
                 state = step.states[b]
-                if self.speaks and self.states[b] in (ItemState.EOS_REACHED, ItemState.EOS_MISSING):
-                    state = self.states[b]  # its EOS came in a step collected after this launch
+                ended = self.ended_at[b]
+                if ended is not None and ended < step.slot_steps[b]:
+                    state = self.states[b]  # Hibiki's EOS, read after this step was launched
                 self._item_outputs(events, b, step.slot_steps[b], state, ids[b],
                                    None if pcm is None else pcm[b],
                                    None if scores is None else scores[b])
@@ -408,6 +416,7 @@ class StepLoop:
                 events.append(EosTooEarly(b, step))
             else:
                 self.states[b] = ItemState.EOS_REACHED
+                self.ended_at[b] = step
                 events.append(ItemStateChanged(b, step, ItemState.EOS_REACHED))
         if token not in self.hidden:
             events.append(TextDecoded(b, step, when, token, self._piece(token)))

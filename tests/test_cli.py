@@ -95,6 +95,11 @@ def test_cuda_asked_for_where_there_is_none():
     assert_one_clear_line(result, "no CUDA GPU")
 
 
+def test_a_random_shape_with_a_checkpoint_is_refused():
+    result = captty("run", DEMO_EN, "--shape", "stt-1b", "--model", TINY_STT, "--device", "cpu")
+    assert_one_clear_line(result, "--shape builds a random model: it does not go with --model")
+
+
 def test_debug_shows_the_traceback(tmp_path):
     result = captty("--debug", "run", tmp_path / "missing.wav", "--model", TINY_STT)
     assert result.returncode != 0

@@ -49,11 +49,15 @@ async def run_with_files(model, path, outputs):
     (RuntimeError("CUDA error: an illegal memory access was encountered"),
      "a CUDA error stopped the model (CUDA error: an illegal memory access was encountered)"),
 ])
+@pytest.mark.parametrize("pipelined", ["0", "1"])
 def test_a_gpu_failure_mid_run_says_what_to_try_and_keeps_the_words(monkeypatch, tmp_path,
-                                                                     tiny_stt, error, message):
+                                                                     tiny_stt, error, message,
+                                                                     pipelined):
+    monkeypatch.setenv("CAPTTY_PIPELINE", pipelined)  # "1": outputs read a step late, as on CUDA
     failing_step(monkeypatch, after=60, error=error)
     outputs = [tmp_path / "t.txt", tmp_path / "t.json"]
     events = asyncio.run(run_with_files(tiny_stt, DEMO_EN, outputs))
+    assert [e.step for e in events if isinstance(e, StepTimed)] == list(range(60))
     failed = events[-1]
     assert isinstance(failed, EngineFailed) and message in failed.message
     assert "try a smaller --batch-size, --half, or --device cpu" in failed.message
