@@ -26,20 +26,26 @@ class Outputs:
             raise CapttyError(f"not written in full: {', '.join(failed)}")
 
 
-def outputs_for(model: LoadedModel, options: StreamOptions, what: str, batch_size: int,
-                speech_file: str | None = None) -> Outputs:
-    """The sinks of a run: transcript files (--output), the WER (--reference), and for models
-    that speak, the speech (`speech_file`/--speech-out, --play)."""
+def transcript_outputs(options: StreamOptions, settings: dict) -> Outputs:
+    """The WER (--reference) and the transcript files (--output, which record `settings`)."""
     out = Outputs()
     reference = options.reference_text()
     if reference is not None:
         out.wer = LiveWer(reference)
         out.sinks.append(out.wer)
     if options.outputs:
-        settings = {"input": what, "batch_size": batch_size, "cfg_coef": options.cfg_coef}
         out.sinks.append(transcript_sink(options.outputs, options.fmt,
                                          turn_threshold=options.turn_threshold,
                                          settings=settings))
+    return out
+
+
+def outputs_for(model: LoadedModel, options: StreamOptions, what: str, batch_size: int,
+                speech_file: str | None = None) -> Outputs:
+    """The sinks of a run: transcript files (--output), the WER (--reference), and for models
+    that speak, the speech (`speech_file`/--speech-out, --play)."""
+    out = transcript_outputs(options, {"input": what, "batch_size": batch_size,
+                                       "cfg_coef": options.cfg_coef})
     speech_file = speech_file or options.speech_out
     if not (speech_file or options.play):
         return out

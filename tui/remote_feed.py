@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sys
 
-from captty.engine import CapttyError, LiveWer, RemoteSession, Source, transcript_sink
+from captty.engine import CapttyError, RemoteSession, Source
 from captty.tui.feeds import EngineFeed
 from captty.tui.options import StreamOptions
-from captty.tui.outputs import Outputs
+from captty.tui.outputs import Outputs, transcript_outputs
 
 FILE_RETRIES = 10  # a file gives up after this many failed reconnections; a microphone never
 
@@ -38,17 +38,7 @@ def remote_session(source: Source, options: StreamOptions, live: bool) -> Remote
 
 def remote_outputs(options: StreamOptions, what: str) -> Outputs:
     """Transcript files (--output) and the WER (--reference), as `outputs_for` gives them."""
-    out = Outputs()
-    reference = options.reference_text()
-    if reference is not None:
-        out.wer = LiveWer(reference)
-        out.sinks.append(out.wer)
-    if options.outputs:
-        settings = {"input": what, "server": options.server}
-        out.sinks.append(transcript_sink(options.outputs, options.fmt,
-                                         turn_threshold=options.turn_threshold,
-                                         settings=settings))
-    return out
+    return transcript_outputs(options, {"input": what, "server": options.server})
 
 
 def stream_remote(source: Source, what: str, options: StreamOptions, *, live: bool,
