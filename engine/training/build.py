@@ -26,9 +26,7 @@ ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
 MODEL_DIR = ASSETS / "models" / "demo-stt"
 FILES = {"moshi_name": "model.safetensors", "mimi_name": "mimi.safetensors",
          "tokenizer_name": "tokenizer.model", "mimi_config_name": "mimi_config.json"}
-# 0.5 s of delay, as tiny-stt and kyutai/stt-2.6b-en: the model has heard most of a word (and
-# 0.1 to 0.4 s of what follows) when it writes it
-STT_CONFIG = {"audio_silence_prefix_seconds": 1.0, "audio_delay_seconds": 0.5}
+PREFIX_SECONDS = 1.0  # the engine's silence before a file (`stt_config`), as Kyutai's STT models
 THREADS = 1  # with two, a busy neighbour stalls every OpenMP barrier (steps 20x slower under load)
 
 
@@ -37,11 +35,16 @@ class Recipe:
     """How much of everything; `quick()` is a smoke-test size."""
 
     seed: int = 12
+    # seconds the text lags the audio (`stt_config`): 0.5 s, as tiny-stt and kyutai/stt-1b-en_fr,
+    # means the model has heard most of a word (and 0.1 to 0.4 s of what follows) when it writes it
+    delay: float = 0.5
     word_voices: int = 300  # voices that say every vocabulary word alone
     sentences: int = 6000  # continuous sentences
     mimi_steps: int = 1500
     mimi_batch: int = 16
     mimi_frames: int = 8
+    mimi_filters: int = 4  # SEANet's first width (it doubles at each of the 4 downsamplings)
+    mimi_dim: int = 32  # the latent the quantizer and the transformer work on
     short_streams: int = 12000  # 8 s streams (100 frames)
     long_streams: int = 2000  # 16 s streams (200 frames), with room for long silences
     lm_steps: int = 6000
@@ -83,9 +86,8 @@ def _examples(task: tuple[int, int, int, int]) -> list[Example]:
     """Streams `first .. first + count - 1` of a kind, each from its own seed, so the result
     does not depend on how the work is split between processes."""
     seed, kind, first, count = task
-    pools, mimi, tokens, frames = (_SHARED[k] for k in ("pools", "mimi", "tokens", "frames"))
-    prefix = int(STT_CONFIG["audio_silence_prefix_seconds"] * SAMPLE_RATE)
-    delay = STT_CONFIG["audio_delay_seconds"]
+    pools, mimi, tokens, frames, delay = (_SHARED[k] for k in ("pools", "mimi", "tokens", "frames", "delay"))
+    prefix = int(PREFIX_SECONDS * SAMPLE_RATE)
     torch.set_num_threads(1)
     out = []
     with torch.no_grad():
@@ -98,13 +100,13 @@ def _examples(task: tuple[int, int, int, int]) -> list[Example]:
 
 
 def make_examples(pools: SpeechPools, mimi, seed: int, tokens: list[int], count: int, frames: int,
-                  processes: int = 2) -> list[Example]:
+                  delay: float, processes: int = 2) -> list[Example]:
     """Streams as the engine feeds them, encoded one at a time (Mimi's small convolutions run
     several times faster on one stream than on a batch that leaves the cache), in `processes`
     forked workers."""
     import multiprocessing
 
-    _SHARED.update(pools=pools, mimi=mimi, tokens=tokens, frames=frames)
+    _SHARED.update(pools=pools, mimi=mimi, tokens=tokens, frames=frames, delay=delay)
     chunk = 100
     tasks = [(seed, frames, first, min(chunk, count - first)) for first in range(0, count, chunk)]
     threads = torch.get_num_threads()
@@ -117,7 +119,7 @@ def make_examples(pools: SpeechPools, mimi, seed: int, tokens: list[int], count:
     return [ex for part in parts for ex in part]
 
 
-def save(folder: Path, lm, mimi, mimi_config: dict, tokenizer: bytes, text_card: int) -> None:
+def save(folder: Path, lm, mimi, mimi_config: dict, tokenizer: bytes, text_card: int, delay: float) -> None:
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -125,8 +127,9 @@ def save(folder: Path, lm, mimi, mimi_config: dict, tokenizer: bytes, text_card:
     save_file({k: v.contiguous() for k, v in mimi.state_dict().items()}, folder / FILES["mimi_name"])
     (folder / FILES["tokenizer_name"]).write_bytes(tokenizer)
     (folder / FILES["mimi_config_name"]).write_text(json.dumps(mimi_config, indent=2) + "\n")
+    stt_config = {"audio_silence_prefix_seconds": PREFIX_SECONDS, "audio_delay_seconds": delay}
     config = lm_kwargs(text_card) | FILES | {
-        "model_type": "stt", "lm_gen_config": {"temp": 0.0, "temp_text": 0.0}, "stt_config": STT_CONFIG}
+        "model_type": "stt", "lm_gen_config": {"temp": 0.0, "temp_text": 0.0}, "stt_config": stt_config}
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
@@ -156,11 +159,11 @@ def _build(folder: Path, recipe: Recipe, log, start: float) -> None:
     log(f"speech: {recipe.word_voices} voices x {len(corpus.VOCABULARY)} words, "
         f"{recipe.sentences} sentences, {time.perf_counter() - start:.0f} s")
     mimi, mimi_config = train_mimi(pools, rng, recipe.mimi_steps, recipe.mimi_batch, recipe.mimi_frames,
-                                   log=log)
-    examples = (make_examples(pools, mimi, recipe.seed, tokens, recipe.short_streams, 100)
-                + make_examples(pools, mimi, recipe.seed, tokens, recipe.long_streams, 200))
+                                   recipe.mimi_filters, recipe.mimi_dim, log=log)
+    examples = (make_examples(pools, mimi, recipe.seed, tokens, recipe.short_streams, 100, recipe.delay)
+                + make_examples(pools, mimi, recipe.seed, tokens, recipe.long_streams, 200, recipe.delay))
     log(f"codes: {len(examples)} streams, {time.perf_counter() - start:.0f} s")
     del pools
     lm = build_lm(len(corpus.VOCABULARY) + 4, recipe.seed)
     train_lm(lm, examples, rng, recipe.lm_steps, recipe.lm_batch, log=log)
-    save(folder, lm, mimi, mimi_config, tokenizer, len(corpus.VOCABULARY) + 4)
+    save(folder, lm, mimi, mimi_config, tokenizer, len(corpus.VOCABULARY) + 4, recipe.delay)

@@ -88,9 +88,21 @@ def batch_audio(rng: np.random.Generator, pools: SpeechPools, batch: int, frames
     return torch.from_numpy(np.stack(audio))[:, None], torch.from_numpy(np.stack(phonemes))
 
 
+def demo_mimi_config(filters: int = 4, dim: int = 32) -> dict:
+    """tiny-stt's Mimi config with `filters` SEANet filters and a `dim`-wide latent (the
+    quantizer, its projections and the transformer follow the latent)."""
+    config = mimi_config()
+    config["seanet"].update(n_filters=filters, dimension=dim)
+    config["quantizer"].update(input_dimension=dim, output_dimension=dim)
+    config["transformer"].update(d_model=dim, input_dimension=dim, output_dimensions=[dim],
+                                 dim_feedforward=2 * dim)
+    return config
+
+
 def train_mimi(pools: SpeechPools, rng: np.random.Generator, steps: int, batch: int = 16,
-               frames: int = 8, lr: float = 3e-3, commitment: float = 1.0, phoneme_weight: float = 0.5,
-               input_gain: float = 16.0, unquantized_steps: int = 150, log=print):
+               frames: int = 8, filters: int = 4, dim: int = 32, lr: float = 3e-3,
+               commitment: float = 1.0, phoneme_weight: float = 0.5, input_gain: float = 16.0,
+               unquantized_steps: int = 150, log=print):
     """A trained tiny Mimi (moshi's MimiModel, eval mode) and its config.
 
     Two things get it off the ground: the first convolution starts `input_gain` times larger
@@ -100,7 +112,7 @@ def train_mimi(pools: SpeechPools, rng: np.random.Generator, steps: int, batch: 
     """
     from moshi.models import loaders
 
-    config = mimi_config()
+    config = demo_mimi_config(filters, dim)
     mimi = loaders.get_mimi(None, config, device="cpu", num_codebooks=CODEBOOKS)
     encoder: Any = mimi.encoder
     first_conv = encoder.model[0]
@@ -140,6 +152,8 @@ def train_mimi(pools: SpeechPools, rng: np.random.Generator, steps: int, batch: 
         ce = -(phonemes * log_p).sum(-1).mean()
         loss = l1 + phoneme_weight * ce + commitment * penalty
         optimise(loss, opt, sched, params)
+        for buffer in quantizer.buffers():  # moshi replaces dead codes with samples of the batch
+            buffer.detach_()  # in place; without this each replacement keeps that step's graph alive
         if step % 50 == 0 or step == steps - 1:
             log(f"mimi step {step:4d}  mel L1 {l1.item():.3f}  phonemes {ce.item():.3f}  "
                 f"commit {penalty.item():.4f}  {time.perf_counter() - start:.0f} s")

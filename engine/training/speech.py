@@ -188,13 +188,16 @@ def phoneme_class(mnemonic: str) -> str:
     return "".join(c for c in mnemonic if not c.isdigit() and c not in "#") or mnemonic
 
 
-def to_24k(clips: list[np.ndarray]) -> list[np.ndarray]:
-    """Resamples int16 clips at 22 050 Hz to float32 at 24 kHz with one SoX call.
+def to_24k(clips: list[np.ndarray], per_call: int = 1000) -> list[np.ndarray]:
+    """Resamples int16 clips at 22 050 Hz to float32 at 24 kHz, `per_call` clips a SoX call
+    (one call for everything would hold several copies of all the audio at once).
 
     Clips are laid end to end, each padded with zeros to a whole number of 147-sample blocks
     (160 samples at 24 kHz) plus 0.1 s, so each one's start maps to a whole output sample and
     the resampler's ringing stays in the padding.
     """
+    if len(clips) > per_call:
+        return [c for first in range(0, len(clips), per_call) for c in to_24k(clips[first:first + per_call])]
     block, guard = 147, 15 * 147
     spans, parts, at = [], [], 0
     for pcm in clips:
