@@ -157,7 +157,7 @@ def demo(no_tui: bool, fast: bool) -> None:
     """Replay the bundled recording with the bundled demo model (no network needed)."""
     audio = bundled_audio(DEMO_AUDIO)
     said = json.loads(bundled_audio(Path(DEMO_AUDIO).with_suffix(".json").name).read_text())["text"]
-    click.echo("captty demo: demo-stt, a 5 MB model trained for this demo, transcribes\n"
+    click.echo("captty demo: demo-stt, a 6.6 MB model trained for this demo, transcribes\n"
                f'  eSpeak NG saying "{said}".\n'
                "  It knows 42 words (the digits and a few demo sentences) said by eSpeak\n"
                "  voices, nothing else; the WER compares its words with that text.", err=True)

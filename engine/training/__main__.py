@@ -1,7 +1,8 @@
 """python -m captty.engine.training build | evaluate | recordings
 
-- `build`: trains `assets/models/demo-stt/` from nothing (seeded; 34 minutes on two cores,
-  PyTorch on one thread), then runs `evaluate` on it in a fresh process;
+- `build`: trains `assets/models/demo-stt/` from nothing (seeded, PyTorch on one thread; 55
+  minutes on two cores that two other builds shared), then runs `evaluate` on it in a fresh
+  process;
 - `evaluate`: prints the issue's figures for a checkpoint next to its training time;
 - `recordings`: writes the bundled held-out recordings and their JSON to `assets/audio/`.
 """

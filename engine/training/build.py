@@ -38,15 +38,15 @@ class Recipe:
     # seconds the text lags the audio (`stt_config`): 0.5 s, as tiny-stt and kyutai/stt-1b-en_fr,
     # means the model has heard most of a word (and 0.1 to 0.4 s of what follows) when it writes it
     delay: float = 0.5
-    word_voices: int = 300  # voices that say every vocabulary word alone
-    sentences: int = 6000  # continuous sentences
-    mimi_steps: int = 1500
+    word_voices: int = 500  # voices that say every vocabulary word alone
+    sentences: int = 16000  # continuous sentences
+    mimi_steps: int = 2500
     mimi_batch: int = 16
     mimi_frames: int = 8
-    mimi_filters: int = 4  # SEANet's first width (it doubles at each of the 4 downsamplings)
-    mimi_dim: int = 32  # the latent the quantizer and the transformer work on
-    short_streams: int = 12000  # 8 s streams (100 frames)
-    long_streams: int = 2000  # 16 s streams (200 frames), with room for long silences
+    mimi_filters: int = 8  # SEANet's first width (it doubles at each of the 4 downsamplings)
+    mimi_dim: int = 64  # the latent the quantizer and the transformer work on
+    short_streams: int = 20000  # 8 s streams (100 frames)
+    long_streams: int = 3000  # 16 s streams (200 frames), with room for long silences
     lm_steps: int = 6000
     lm_batch: int = 16
 

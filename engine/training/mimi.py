@@ -1,5 +1,5 @@
-"""Training the tiny Mimi (tiny-stt's config, built with moshi's `loaders.get_mimi`) so that its
-codes describe the sound rather than its phase.
+"""Training a tiny Mimi (tiny-stt's config with a wider encoder, built with moshi's
+`loaders.get_mimi`) so that its codes describe the sound rather than its phase.
 
 A random Mimi's codes change when the audio moves by 10 ms, so an LM on top of them memorises.
 Here a linear head on the *quantized* latent predicts each 80 ms frame's log-mel spectrum
