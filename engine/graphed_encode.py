@@ -33,9 +33,11 @@ def switched_on(name: str) -> bool:
 
 
 def graphs_wanted(device: torch.device) -> bool:
-    """On CUDA unless CAPTTY_EAGER_ENCODE says not (moshi's NO_CUDA_GRAPH is obeyed by
-    moshi's `CUDAGraphed` itself, which then calls the function eagerly)."""
-    return device.type == "cuda" and not switched_on("CAPTTY_EAGER_ENCODE")
+    """On CUDA unless CAPTTY_EAGER_ENCODE or moshi's NO_CUDA_GRAPH says not (then the encode
+    is Mimi's own, without the in-place copies the graph needs)."""
+    from moshi.utils.compile import _is_cuda_graph_enabled
+
+    return device.type == "cuda" and not switched_on("CAPTTY_EAGER_ENCODE") and _is_cuda_graph_enabled()
 
 
 def _state_tensors(module: torch.nn.Module) -> list[tuple[Any, dict[str, torch.Tensor]]]:

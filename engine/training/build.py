@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..checkpoint_builder import FILES
 from . import corpus
 from .lm import Example, build_lm, lm_kwargs, text_targets, train_lm, turn_targets
 from .mimi import train_mimi
@@ -24,8 +25,6 @@ from .streams import SpeechPools, compose
 
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
 MODEL_DIR = ASSETS / "models" / "demo-stt"
-FILES = {"moshi_name": "model.safetensors", "mimi_name": "mimi.safetensors",
-         "tokenizer_name": "tokenizer.model", "mimi_config_name": "mimi_config.json"}
 PREFIX_SECONDS = 1.0  # the engine's silence before a file (`stt_config`), as Kyutai's STT models
 THREADS = 1  # with two, a busy neighbour stalls every OpenMP barrier (steps 20x slower under load)
 
@@ -109,12 +108,10 @@ def make_examples(pools: SpeechPools, mimi, seed: int, tokens: list[int], count:
     _SHARED.update(pools=pools, mimi=mimi, tokens=tokens, frames=frames, delay=delay)
     chunk = 100
     tasks = [(seed, frames, first, min(chunk, count - first)) for first in range(0, count, chunk)]
-    threads = torch.get_num_threads()
-    try:
+    try:  # the workers set their own thread count, which the parent keeps
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             parts = pool.map(_examples, tasks)
     finally:
-        torch.set_num_threads(threads)
         _SHARED.clear()
     return [ex for part in parts for ex in part]
 

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..step_loop import TURN_HEAD
+from ..turns import DEFAULT_THRESHOLD as TURN_THRESHOLD
+from ..words import END_OF_PADDING, PADDING
 from .heldout import Recording
 
-TURN_HEAD, TURN_THRESHOLD = 2, 0.5
 LONG_PAUSE = 1.0
 
 
@@ -46,12 +48,13 @@ def transcribe(model, audios: list[np.ndarray], batch: int = 16) -> list[Transcr
     prefix, delay = config.get("audio_silence_prefix_seconds", 0.0), config.get("audio_delay_seconds", 0.0)
     timing = WordTiming(float(model.mimi.frame_rate), float(prefix + delay))
     piece, count = piece_text(model.tokenizer), token_counter(model.tokenizer)
-    hidden = {0, 3, model.tokenizer.bos_id(), model.tokenizer.eos_id()}
+    hidden = {END_OF_PADDING, PADDING, model.tokenizer.bos_id(), model.tokenizer.eos_id()}
     n = int(model.mimi.sample_rate / model.mimi.frame_rate)
     out = []
     for first in range(0, len(audios), batch):
         group = audios[first:first + batch]
-        padded = [np.pad(a, (int(prefix * 24000), int((delay + 1.0) * 24000))) for a in group]
+        rate = model.mimi.sample_rate
+        padded = [np.pad(a, (int(prefix * rate), int((delay + 1.0) * rate))) for a in group]
         frames = [len(p) // n for p in padded]
         pcm = np.zeros((len(group), max(frames) * n), np.float32)
         for k, p in enumerate(padded):

@@ -26,17 +26,19 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .speech import SAMPLE_RATE
+from ..checkpoint_builder import BINS, CODEBOOKS
+from ..words import END_OF_PADDING, PADDING
 from .optim import optimise
+from .speech import SAMPLE_RATE
 
 FRAME = 1920
 FRAME_RATE = 12.5
-PAD, BOUNDARY = 3, 0
+PAD, BOUNDARY = PADDING, END_OF_PADDING
 HEAD_PAUSES = (0.25, 0.5, 1.0, 2.0)  # seconds of silence heard, per extra head
 TURN_OVER, NOT_YET = 0, 1
 
 
-def lm_kwargs(text_card: int, codebooks: int = 8, card: int = 256) -> dict:
+def lm_kwargs(text_card: int, codebooks: int = CODEBOOKS, card: int = BINS) -> dict:
     """The LM's config (moshi's `get_moshi_lm` keyword arguments), stt-1b-en_fr's shape shrunk."""
     return {
         "dim": 128, "text_card": text_card, "existing_text_padding_id": PAD, "n_q": codebooks,

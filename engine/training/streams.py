@@ -127,8 +127,7 @@ def noise(rng: np.random.Generator, n: int, level_db: float) -> np.ndarray:
     bank = _NOISE_BANK[rng.integers(3)]
     reps = -(-n // len(bank)) + 1
     start = int(rng.integers(len(bank)))
-    return np.tile(bank, reps)[start:start + n] * np.float32(10 ** (level_db / 20)) if reps > 2 \
-        else np.concatenate([bank, bank])[start:start + n] * np.float32(10 ** (level_db / 20))
+    return np.tile(bank, reps)[start:start + n] * np.float32(10 ** (level_db / 20))
 
 
 def random_utterance(rng: np.random.Generator, pools: SpeechPools) -> Utterance:
